@@ -1,0 +1,173 @@
+/**
+ * The one HTTP client: bearer auth, the shared limiter, retries with exponential backoff and jitter for
+ * 429, 5xx, resets, timeouts and truncated bodies, a bounded total retry time, and errors that say what to do.
+ * Error bodies may be JSON, plain text or HTML (§3.1): never assume JSON.
+ */
+import { ApiError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { redactor } from '../redact.js';
+import { RateLimiter, sleep } from './limiter.js';
+
+export type QueryValue = string | number | readonly string[] | undefined;
+export type Query = Record<string, QueryValue>;
+
+export interface ApiResponse {
+  status: number;
+  headers: Headers;
+  body: unknown;
+}
+
+export interface ClientOptions {
+  baseUrl: string;
+  token: string;
+  limiter: RateLimiter;
+  log: Logger;
+  timeoutMs: number;
+  maxRetryMs: number;
+  backoffMs: number;
+  /** Aborts every request in flight and waiting (SIGINT/SIGTERM). */
+  signal?: AbortSignal;
+  /** Advice for a 403 on a given path, e.g. the plan that history needs. */
+  forbiddenHint?: (path: string) => string | undefined;
+}
+
+const MAX_BACKOFF_MS = 60_000;
+const MAX_ATTEMPTS = 25;
+
+/** Arrays go as repeated keys (`type=text&type=audio`): a comma list returns nothing live (§5.5). */
+export function buildUrl(base: string, path: string, query: Query = {}): string {
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(query)) {
+    if (value === undefined) continue;
+    if (Array.isArray(value)) for (const v of value) params.append(key, v);
+    else params.append(key, String(value));
+  }
+  const qs = params.toString();
+  return `${base}${path}${qs ? `?${qs}` : ''}`;
+}
+
+/** A short, single-line, redacted description of an answer body, whatever its format. */
+export function describeBody(text: string): string {
+  let out = text;
+  try {
+    const body = JSON.parse(text) as unknown;
+    if (body && typeof body === 'object') {
+      const b = body as Record<string, unknown>;
+      const parts = [b['message'], b['error']].filter((p) => typeof p === 'string') as string[];
+      if (Array.isArray(b['errors'])) {
+        for (const e of b['errors'] as Record<string, unknown>[]) {
+          if (e && typeof e === 'object') parts.push([e['field'], e['message']].filter(Boolean).join(': '));
+        }
+      }
+      if (parts.length) out = parts.join('; ');
+    } else if (typeof body === 'string') out = body;
+  } catch {
+    out = text.replace(/<(script|style)[\s\S]*?<\/\1>/gi, ' ').replace(/<[^>]*>/g, ' ');
+  }
+  out = out.replace(/\s+/g, ' ').trim();
+  return redactor.redact(out.length > 200 ? `${out.slice(0, 200)}…` : out || '(empty body)');
+}
+
+class Retryable extends Error {
+  constructor(message: string, readonly retryAfterMs?: number) {
+    super(message);
+  }
+}
+
+export class ApiClient {
+  requests = 0;
+  retries = 0;
+
+  constructor(private readonly options: ClientOptions) {}
+
+  get limiter(): RateLimiter {
+    return this.options.limiter;
+  }
+
+  /** GET a path; resolves with the parsed JSON body of a 2xx answer, or throws an ApiError. */
+  async get(path: string, query: Query = {}): Promise<ApiResponse> {
+    const { options } = this;
+    const url = buildUrl(options.baseUrl, path, query);
+    const label = `GET ${path}`;
+    const deadline = Date.now() + options.maxRetryMs;
+    let lastProblem = '';
+    for (let attempt = 1; ; attempt++) {
+      await options.limiter.acquire(options.signal);
+      try {
+        const response = await this.attempt(url, label);
+        options.limiter.succeeded();
+        return response;
+      } catch (error) {
+        if (!(error instanceof Retryable)) throw error;
+        if (options.signal?.aborted) throw options.signal.reason as Error;
+        lastProblem = error.message;
+        const backoff = Math.min(MAX_BACKOFF_MS, options.backoffMs * 2 ** (attempt - 1)) * (0.5 + Math.random() * 0.5);
+        const delay = Math.max(backoff, error.retryAfterMs ?? 0);
+        if (attempt >= MAX_ATTEMPTS || Date.now() + delay > deadline) {
+          throw new ApiError(
+            `${label} failed after ${attempt} attempts in ${Math.round((Date.now() - deadline + options.maxRetryMs) / 1000)} s: ${lastProblem}`,
+          );
+        }
+        this.retries += 1;
+        options.log.debug(`${label}: ${lastProblem}; retry ${attempt} in ${Math.round(delay)} ms`);
+        await sleep(delay, options.signal);
+      }
+    }
+  }
+
+  private async attempt(url: string, label: string): Promise<ApiResponse> {
+    const { options } = this;
+    this.requests += 1;
+    const timeout = AbortSignal.timeout(options.timeoutMs);
+    const signal = options.signal ? AbortSignal.any([timeout, options.signal]) : timeout;
+    let response: Response;
+    let text: string;
+    try {
+      response = await fetch(url, {
+        headers: { Authorization: `Bearer ${options.token}`, Accept: 'application/json' },
+        signal,
+      });
+      text = await response.text();
+    } catch (error) {
+      if (options.signal?.aborted) throw options.signal.reason as Error;
+      if (timeout.aborted) throw new Retryable(`no answer within ${options.timeoutMs / 1000} s`);
+      const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+      throw new Retryable(`connection failed (${cause?.code ?? cause?.message ?? (error as Error).message})`);
+    }
+    const { status } = response;
+    if (status === 429) {
+      const retryAfter = parseRetryAfter(response.headers.get('retry-after'));
+      options.limiter.throttled(retryAfter);
+      throw new Retryable('rate limited (429)', retryAfter);
+    }
+    if (status >= 500) throw new Retryable(`server error ${status}: ${describeBody(text)}`);
+    if (status === 401) {
+      throw new ApiError(
+        `${label} answered 401 (${describeBody(text)}): the access_token was refused; copy a fresh one from Apps e Integrações > API`,
+        401,
+      );
+    }
+    if (status === 403) {
+      const hint = options.forbiddenHint?.(label.slice(4)) ?? 'this token has no permission for it';
+      throw new ApiError(`${label} answered 403 (${describeBody(text)}): ${hint}`, 403);
+    }
+    if (status === 404 && text.trim() === 'Not Found') {
+      throw new ApiError(`${label} answered 404 Not Found: no such route at ${options.baseUrl}; check api_url`, 404);
+    }
+    if (status < 200 || status >= 300) throw new ApiError(`${label} answered ${status}: ${describeBody(text)}`, status);
+    try {
+      return { status, headers: response.headers, body: text === '' ? null : (JSON.parse(text) as unknown) };
+    } catch {
+      // A 200 whose body is cut short (seen behind proxies) is worth another try; a persistent one fails below.
+      throw new Retryable(`malformed JSON in a ${status} answer (${text.length} bytes)`);
+    }
+  }
+}
+
+function parseRetryAfter(value: string | null): number | undefined {
+  if (!value) return undefined;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
+}

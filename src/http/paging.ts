@@ -1,0 +1,190 @@
+/**
+ * The paging styles of the API (conversas-api.md §2) as named strategies: each gets everything with the
+ * fewest requests (the answer's own totals end the loop; no probe for an empty page when they exist), fetches
+ * ahead concurrently once the page count is known, yields pages in order, and refuses to loop on an API that
+ * ignores `page`.
+ */
+import { addDays } from '../dates.js';
+import { ApiError } from '../errors.js';
+import type { ApiClient, Query } from './client.js';
+
+export interface PageResult {
+  records: Record<string, unknown>[];
+  /** Items the API returned on this page, when known (an undecryptable history page is unknown). */
+  count?: number;
+  /** A short text that identifies the page's content, to detect an API that ignores `page`. */
+  fingerprint?: string;
+}
+
+export type Paging =
+  | { kind: 'single' }
+  /** `page`/`limit`; done when the total-pages header says so or, without it, on an empty page. */
+  | { kind: 'pageNumbers'; limit: number; totalPagesHeader: string }
+  /** Date windows of at most `windowDays` days, each paged until the answer's `pages`. */
+  | { kind: 'dateWindows'; windowDays: number; limit: number; defaultDays: number }
+  /** `page`/`limit` with no totals: done on an empty or short page. */
+  | { kind: 'untilShortPage'; limit: number };
+
+export type ExtractPage = (body: unknown, page: number) => PageResult | Promise<PageResult>;
+
+export interface ReadOptions {
+  client: ApiClient;
+  path: string;
+  paging: Paging;
+  query: Query;
+  extract: ExtractPage;
+  /** Pages fetched ahead at once when the page count is known. */
+  lookahead: number;
+  /** For date windows: inclusive days. */
+  startDay?: string;
+  endDay: string;
+  /** Safety bound for pages without totals. */
+  maxPages: number;
+}
+
+const describe = (o: ReadOptions, query: Query): string => {
+  const partition = Object.entries(o.query).find(([k]) => k.endsWith('_id'));
+  return `GET ${o.path}${partition ? ` (${partition[0]}=${String(partition[1])})` : ''}${query['start_date'] ? ` window ${String(query['start_date'])}..${String(query['end_date'])}` : ''}`;
+};
+
+async function fetchPage(o: ReadOptions, query: Query, page: number): Promise<{ result: PageResult; body: unknown; headers: Headers }> {
+  const { body, headers } = await o.client.get(o.path, query);
+  try {
+    return { result: await o.extract(body, page), body, headers };
+  } catch (error) {
+    if (error instanceof ApiError) throw error;
+    throw new ApiError(`${describe(o, query)} page ${page}: malformed answer: ${(error as Error).message}`);
+  }
+}
+
+/** Runs `fn` over `items` with up to `concurrency` at once, yielding results in input order. */
+export async function* orderedMap<T, R>(items: Iterable<T>, concurrency: number, fn: (item: T) => Promise<R>): AsyncGenerator<R> {
+  const iterator = items[Symbol.iterator]();
+  const window: Promise<R>[] = [];
+  const fill = (): void => {
+    while (window.length < Math.max(1, concurrency)) {
+      const next = iterator.next();
+      if (next.done) return;
+      const promise = fn(next.value);
+      promise.catch(() => undefined); // awaited in order below; avoid an "unhandled" report meanwhile
+      window.push(promise);
+    }
+  };
+  fill();
+  while (window.length) {
+    const result = await window.shift()!;
+    fill();
+    yield result;
+  }
+}
+
+function* range(from: number, to: number): Generator<number> {
+  for (let i = from; i <= to; i++) yield i;
+}
+
+function repeated(o: ReadOptions, query: Query, page: number): ApiError {
+  return new ApiError(
+    `${describe(o, query)} answered page ${page} with the same content as page ${page - 1}: the API seems to ignore \`page\`; stopping instead of looping`,
+  );
+}
+
+/** Pages with a known count: fetch 2..pages ahead, in order, checking the API really moved on. */
+async function* knownPages(
+  o: ReadOptions, query: Query, pages: number, first: PageResult, pageOf: (body: unknown, headers: Headers) => number | undefined,
+): AsyncGenerator<PageResult> {
+  let previous = first.fingerprint;
+  const fetched = orderedMap(range(2, pages), o.lookahead, async (page) => ({ page, ...(await fetchPage(o, { ...query, page }, page)) }));
+  for await (const { page, result, body, headers } of fetched) {
+    const echoed = pageOf(body, headers);
+    if ((echoed !== undefined && echoed !== page) || (result.fingerprint && result.fingerprint === previous)) throw repeated(o, query, page);
+    previous = result.fingerprint;
+    if (result.records.length === 0) return;
+    yield result;
+  }
+}
+
+async function* pageNumbers(o: ReadOptions, paging: Extract<Paging, { kind: 'pageNumbers' }>): AsyncGenerator<PageResult> {
+  const query = { ...o.query, page: 1, limit: paging.limit };
+  const first = await fetchPage(o, query, 1);
+  if (first.result.records.length === 0) return;
+  yield first.result;
+  const pages = Number(first.headers.get(paging.totalPagesHeader));
+  const headerPage = (_: unknown, headers: Headers): number | undefined => {
+    const p = Number(headers.get('x-page'));
+    return Number.isInteger(p) && p > 0 ? p : undefined;
+  };
+  if (Number.isInteger(pages) && pages >= 1) {
+    yield* knownPages(o, query, pages, first.result, headerPage);
+    return;
+  }
+  // No totals: walk until an empty page (a short page may only mean the server caps the size).
+  let previous = first.result.fingerprint;
+  for (let page = 2; page <= o.maxPages; page++) {
+    const { result } = await fetchPage(o, { ...query, page }, page);
+    if (result.records.length === 0) return;
+    if (result.fingerprint && result.fingerprint === previous) throw repeated(o, query, page);
+    previous = result.fingerprint;
+    yield result;
+  }
+  throw new ApiError(`${describe(o, query)}: more than ${o.maxPages} pages; stopping (raise max_history_pages if this is real)`);
+}
+
+async function* dateWindows(o: ReadOptions, paging: Extract<Paging, { kind: 'dateWindows' }>): AsyncGenerator<PageResult> {
+  const start = o.startDay ?? addDays(o.endDay, -(paging.defaultDays - 1));
+  for (let from = start; from <= o.endDay; ) {
+    const windowEnd = addDays(from, paging.windowDays - 1);
+    const to = windowEnd < o.endDay ? windowEnd : o.endDay;
+    const query = { ...o.query, start_date: from, end_date: to, page: 1, limit: paging.limit };
+    const first = await fetchPage(o, query, 1);
+    if (first.result.records.length > 0) yield first.result;
+    const body = first.body as Record<string, unknown> | null;
+    const pages = Number(body && typeof body === 'object' ? body['pages'] : undefined);
+    const bodyPage = (b: unknown): number | undefined => {
+      const p = b && typeof b === 'object' ? Number((b as Record<string, unknown>)['page']) : NaN;
+      return Number.isInteger(p) && p > 0 ? p : undefined;
+    };
+    if (Number.isInteger(pages)) {
+      if (pages > 1) yield* knownPages(o, query, pages, first.result, bodyPage);
+    } else if (first.result.records.length >= paging.limit) {
+      yield* untilShort(o, query, paging.limit, first.result, 2);
+    }
+    from = addDays(to, 1);
+  }
+}
+
+async function* untilShort(o: ReadOptions, query: Query, limit: number, previousPage: PageResult | undefined, fromPage: number): AsyncGenerator<PageResult> {
+  let previous = previousPage?.fingerprint;
+  for (let page = fromPage; ; page++) {
+    if (page > o.maxPages) {
+      throw new ApiError(`${describe(o, query)}: more than ${o.maxPages} pages without an end; stopping (the API may ignore \`page\`; raise max_history_pages if this is real)`);
+    }
+    const { result } = await fetchPage(o, { ...query, page, limit }, page);
+    if (result.records.length === 0 || result.count === 0) return;
+    if (result.fingerprint !== undefined && result.fingerprint === previous) throw repeated(o, query, page);
+    previous = result.fingerprint;
+    yield result;
+    // An unknown count (an undecryptable page) cannot say "short": ask for the next page.
+    if (result.count !== undefined && result.count < limit) return;
+  }
+}
+
+/** Yields every page of an endpoint, in order. */
+export async function* readPages(o: ReadOptions): AsyncGenerator<PageResult> {
+  const { paging } = o;
+  switch (paging.kind) {
+    case 'single': {
+      const { result } = await fetchPage(o, o.query, 1);
+      yield result;
+      return;
+    }
+    case 'pageNumbers':
+      yield* pageNumbers(o, paging);
+      return;
+    case 'dateWindows':
+      yield* dateWindows(o, paging);
+      return;
+    case 'untilShortPage':
+      yield* untilShort(o, o.query, paging.limit, undefined, 1);
+      return;
+  }
+}

@@ -1,0 +1,17 @@
+import { defineStream } from './define.js';
+import { fromList } from './records.js';
+import { array, object, record, string } from './schema.js';
+
+export const employees = defineStream({
+  name: 'employees',
+  description: 'Employees (operators, managers, admins) (GET /v2/employees).',
+  path: '/v2/employees',
+  // §5.3: a bare array whose items carry `_id` or `id`; `id` is the key, filled from `_id` when missing.
+  records: fromList('employees', (item) => (item['id'] === undefined && item['_id'] !== undefined ? { id: item['_id'], ...item } : item)),
+  paging: { kind: 'single' },
+  keys: ['id'],
+  schema: record({
+    id: string('Employee ID'), _id: string(), name: string(), email: string(), status: string(), role: string(),
+    departments: array(object({ name: string() })),
+  }),
+});

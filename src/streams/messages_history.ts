@@ -1,0 +1,36 @@
+import { defineStream } from './define.js';
+import { encryptedPage } from './records.js';
+import { boolean, integer, record, string } from './schema.js';
+
+/**
+ * The filter values to ask for (§5.5). The API's defaults drop bot messages, media and other channels, so
+ * we name every value we know of, as repeated keys. Unsure: the full list of `type`s (murano-crm's list).
+ */
+export const HISTORY_FILTERS = {
+  sent_by: ['bot', 'customer', 'operator'],
+  type: [
+    'text', 'audio', 'image', 'video', 'document', 'doc', 'contact', 'location', 'interactive', 'list', 'list_reply',
+    'button_reply', 'quick_reply', 'buttons_image', 'buttons_video', 'buttons_document', 'call-to-action', 'email',
+  ],
+  channel: ['whatsapp', 'email', 'instagram', 'megasac', 'messenger', 'telegram'],
+} as const;
+
+export const messagesHistory = defineStream({
+  name: 'messages_history',
+  description: 'Message history per contact (GET /v2/messages/history), one record per page; JWE-encrypted.',
+  path: '/v2/messages/history',
+  records: encryptedPage('messages'),
+  paging: { kind: 'untilShortPage', limit: 100 },
+  parent: { stream: 'contacts', key: (contact) => String(contact['_id'] ?? contact['id'] ?? '') || undefined, param: 'customer_id' },
+  requires: 'start_date',
+  query: (config) => ({ start_date: config.start_date, end_date: config.end_date, ...HISTORY_FILTERS }),
+  keys: ['customer_id', 'page'],
+  schema: record({
+    customer_id: string('Contact this page of history belongs to'),
+    page: integer('Page number (1 = most recent messages)'),
+    data: string('The decrypted JSON array of messages; the JWE string when it could not be decrypted'),
+    encrypted: boolean('True when `data` is still the JWE'),
+    kid: string('Key id from the JWE header'),
+    decrypt_error: string('Why a page stayed encrypted although a key was set (e.g. a rotated key)'),
+  }),
+});

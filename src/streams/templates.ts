@@ -1,0 +1,17 @@
+import { defineStream } from './define.js';
+import { fromList } from './records.js';
+import { record, string } from './schema.js';
+
+export const templates = defineStream({
+  name: 'templates',
+  description: 'Message templates (GET /v2/template/all).',
+  // §5.7: /v2/templates was 404 live; /v2/template/all is what client code uses.
+  path: '/v2/template/all',
+  records: fromList('templates'),
+  paging: { kind: 'single' },
+  keys: ['id'],
+  schema: record({
+    id: string('Template ID'), title: string(), channel: string('e.g. whatsapp, email'), content: string(),
+    content_media: string('Media type of the content'),
+  }),
+});
