@@ -1,0 +1,76 @@
+/** Discovery output and stream selection (Singer catalog with metadata). */
+import type { TapConfig } from '../config.js';
+import { ConfigError } from '../errors.js';
+import type { StreamDefinition } from '../streams/define.js';
+import type { JsonSchema } from '../streams/schema.js';
+
+export interface MetadataEntry {
+  breadcrumb: string[];
+  metadata: Record<string, unknown>;
+}
+export interface CatalogEntry {
+  tap_stream_id: string;
+  stream: string;
+  schema: JsonSchema;
+  key_properties: string[];
+  metadata: MetadataEntry[];
+  selected?: boolean;
+}
+export interface Catalog {
+  streams: CatalogEntry[];
+}
+
+/** Selected unless the user says otherwise; a stream that needs a missing setting is not. */
+export function selectedByDefault(stream: StreamDefinition, config?: Pick<TapConfig, 'start_date'>): boolean {
+  return !stream.requires || (config !== undefined && config[stream.requires as 'start_date'] !== undefined);
+}
+
+export function discover(streams: readonly StreamDefinition[], config?: Pick<TapConfig, 'start_date'>): Catalog {
+  return {
+    streams: streams.map((s) => {
+      const root: Record<string, unknown> = {
+        inclusion: 'available',
+        'selected-by-default': selectedByDefault(s, config),
+        'table-key-properties': s.keys,
+        'forced-replication-method': 'FULL_TABLE',
+      };
+      if (s.parent) root['parent-tap-stream-id'] = s.parent.stream;
+      return {
+        tap_stream_id: s.name,
+        stream: s.name,
+        schema: s.schema,
+        key_properties: s.keys,
+        metadata: [
+          { breadcrumb: [], metadata: root },
+          ...Object.keys(s.schema.properties ?? {}).map((field) => ({
+            breadcrumb: ['properties', field],
+            metadata: { inclusion: s.keys.includes(field) ? 'automatic' : 'available' },
+          })),
+        ],
+      };
+    }),
+  };
+}
+
+export function parseCatalog(value: unknown): Catalog {
+  const streams = (value as { streams?: unknown } | null)?.streams;
+  if (!Array.isArray(streams)) throw new ConfigError('catalog must be an object with a "streams" array (run --discover)');
+  for (const entry of streams) {
+    if (!entry || typeof entry !== 'object' || typeof (entry as CatalogEntry).tap_stream_id !== 'string') {
+      throw new ConfigError('every catalog stream needs a "tap_stream_id"');
+    }
+  }
+  return value as Catalog;
+}
+
+/** The names of the selected streams: `selected` on breadcrumb [] first, then the legacy stream flag. */
+export function selectedStreamNames(catalog: Catalog): string[] {
+  return catalog.streams
+    .filter((entry) => {
+      const root = entry.metadata?.find((m) => Array.isArray(m.breadcrumb) && m.breadcrumb.length === 0)?.metadata;
+      if (root && typeof root['selected'] === 'boolean') return root['selected'];
+      if (typeof entry.selected === 'boolean') return entry.selected;
+      return false;
+    })
+    .map((entry) => entry.tap_stream_id);
+}

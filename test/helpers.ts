@@ -1,0 +1,93 @@
+/** Test helpers: a sandbox per test file, an in-memory Singer sink, and the CLI as a real subprocess. */
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { validateConfig, type TapConfig } from '../src/config.js';
+import { silentLogger } from '../src/log.js';
+import type { SingerMessage, SingerSink } from '../src/singer/messages.js';
+import type { Sandbox } from '../src/sandbox/index.js';
+import { runSync, type SyncOptions } from '../src/tap/sync.js';
+import { STREAMS } from '../src/streams/index.js';
+
+export const ALL_STREAMS = STREAMS.map((s) => s.name);
+export const DAY = 86_400_000;
+export const dayOf = (ms: number): string => new Date(ms).toISOString().slice(0, 10);
+
+export class MemorySink implements SingerSink {
+  messages: SingerMessage[] = [];
+  write(message: SingerMessage): void {
+    this.messages.push(structuredClone(message));
+  }
+  async flush(): Promise<void> {}
+  records(stream: string): Record<string, unknown>[] {
+    return this.messages.flatMap((m) => (m.type === 'RECORD' && m.stream === stream ? [m.record] : []));
+  }
+  states(): unknown[] {
+    return this.messages.flatMap((m) => (m.type === 'STATE' ? [m.value] : []));
+  }
+}
+
+export function configFor(sb: Sandbox, extra: Record<string, unknown> = {}): TapConfig {
+  return validateConfig({
+    access_token: sb.token,
+    api_url: sb.url,
+    requests_per_minute: 1_000_000,
+    retry_backoff_seconds: 0.01,
+    end_date: dayOf(sb.world.now - DAY),
+    ...extra,
+  });
+}
+
+export async function sync(
+  sb: Sandbox,
+  extra: Record<string, unknown> = {},
+  options: Partial<SyncOptions> = {},
+): Promise<{ sink: MemorySink; summary: Awaited<ReturnType<typeof runSync>> }> {
+  const sink = new MemorySink();
+  const config = configFor(sb, extra);
+  const selected = options.selected ?? ALL_STREAMS.filter((s) => s !== 'messages_history' || config.start_date);
+  const summary = await runSync({ config, selected, sink, log: silentLogger, ...options });
+  return { sink, summary };
+}
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+export const TAP_BIN = `${ROOT}dist/cli.js`;
+export const CONVERSAS_BIN = `${ROOT}dist/pipeline/cli.js`;
+
+/** Runs a built command line; resolves with its exit code and output. */
+export function runCli(bin: string, args: string[], env: Record<string, string> = {}, input?: string): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [bin, ...args], { env: { ...process.env, ...env }, cwd: ROOT });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    if (input !== undefined) child.stdin.end(input);
+    else child.stdin.end();
+  });
+}
+
+/** Every secret a sandbox hands out, and every part of them, for grepping outputs. */
+export function secretsOf(sb: Sandbox): string[] {
+  const parts = [sb.token, JSON.stringify(sb.jwk.current), JSON.stringify(sb.jwk.rotated)];
+  for (const jwk of [sb.jwk.current, sb.jwk.rotated]) {
+    for (const [k, v] of Object.entries(jwk)) if (typeof v === 'string' && !['kty', 'e', 'use', 'alg', 'kid'].includes(k)) parts.push(v);
+  }
+  // A distinctive slice of each, so a partly printed secret is caught too.
+  return [...parts, ...parts.map((p) => p.slice(10, 40))];
+}
+
+export function expectNoSecrets(sb: Sandbox, ...texts: string[]): void {
+  for (const text of texts) {
+    for (const secret of secretsOf(sb)) {
+      if (text.includes(secret)) throw new Error(`a secret (${secret.slice(0, 6)}…) appears in the output`);
+    }
+  }
+}

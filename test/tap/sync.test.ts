@@ -1,0 +1,150 @@
+/** The tap against the sandbox, checked against the sandbox's ground truth. */
+import { compactDecrypt, importJWK } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSandbox, World, type Sandbox } from '../../src/sandbox/index.js';
+import { DAY, dayOf, sync } from '../helpers.js';
+
+let sb: Sandbox;
+let start: string;
+let end: string;
+
+beforeAll(async () => {
+  sb = await startSandbox({ world: { seed: 11, contacts: 230, reports: 400, reportDays: 200, historyDays: 120 }, requestsPerMinute: 0 });
+  start = dayOf(sb.world.now - 100 * DAY);
+  end = dayOf(sb.world.now - DAY);
+});
+afterAll(() => sb.close());
+
+type HistoryRecord = { customer_id: string; page: number; data: string; encrypted: boolean; kid: string | null; decrypt_error: string | null };
+
+function historyByContact(records: Record<string, unknown>[]): Map<string, HistoryRecord[]> {
+  const out = new Map<string, HistoryRecord[]>();
+  for (const r of records as HistoryRecord[]) out.set(r.customer_id, [...(out.get(r.customer_id) ?? []), r]);
+  for (const pages of out.values()) pages.sort((a, b) => a.page - b.page);
+  return out;
+}
+
+function chunks<T>(items: T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+describe('a complete sync with a key', () => {
+  let result: Awaited<ReturnType<typeof sync>>;
+  beforeAll(async () => {
+    result = await sync(sb, { start_date: start, private_key_jwk: JSON.stringify(sb.jwk.current) });
+  });
+
+  it('delivers every record of every stream', () => {
+    const truth = sb.world.groundTruth({ history: World.dayWindow(start, end), reportsFrom: start, reportsTo: end });
+    for (const [stream, expected] of Object.entries(truth.records)) {
+      expect(result.sink.records(stream).length, stream).toBe(expected);
+    }
+    const ids = new Set(result.sink.records('contacts').map((c) => c['_id']));
+    expect(ids.size).toBe(230);
+  });
+
+  it('reads reports across several 90-day windows', () => {
+    expect(sb.world.reportsBetween(start, end).length).toBeGreaterThan(sb.world.reportsBetween(dayOf(sb.world.now - 89 * DAY), end).length);
+    const ids = new Set(result.sink.records('reports').map((r) => r['id']));
+    expect(ids.size).toBe(sb.world.reportsBetween(start, end).length);
+  });
+
+  it('decrypts every page to exactly the messages since start_date, bot, media and all plaintext quirks included', async () => {
+    const byContact = historyByContact(result.sink.records('messages_history'));
+    const window = World.dayWindow(start, end);
+    const rotated = await importJWK(sb.jwk.rotated, 'RSA-OAEP-256');
+    let checked = 0;
+    for (let i = 0; i < 230; i++) {
+      const expected = chunks(sb.world.expectedMessages(i, window), 100);
+      const pages = byContact.get(sb.world.contactId(i)) ?? [];
+      expect(pages.map((p) => p.page), `contact ${i}`).toEqual(expected.map((_, k) => k + 1));
+      for (const [k, page] of pages.entries()) {
+        if (sb.world.variant(i).rotatedKey) {
+          expect(page.encrypted).toBe(true);
+          expect(page.decrypt_error).toMatch(/not the configured key/);
+          expect(page.kid).toBe(sb.jwk.rotated.kid);
+          const { plaintext } = await compactDecrypt(page.data, rotated);
+          expect(new TextDecoder().decode(plaintext)).toContain('created_at');
+        } else {
+          expect(page.encrypted).toBe(false);
+          expect(page.decrypt_error).toBeNull();
+          expect(JSON.parse(page.data), `contact ${i} page ${k + 1}`).toEqual(expected[k]);
+          checked += 1;
+        }
+      }
+    }
+    const variants = Array.from({ length: 230 }, (_, i) => sb.world.variant(i));
+    expect(variants.some((v) => v.charset === 'latin1') && variants.some((v) => v.doubleEncoded) && variants.some((v) => v.controlChars)).toBe(true);
+    expect(checked).toBeGreaterThan(100);
+    const all = [...byContact.values()].flat().filter((p) => !p.encrypted).flatMap((p) => JSON.parse(p.data) as { sent_by: string; content: string; created_at: string }[]);
+    expect(all.some((m) => m.sent_by === 'bot')).toBe(true);
+    expect(all.some((m) => m.content.startsWith('%7B'))).toBe(true);
+    expect(all.some((m) => m.content.includes('\u0000'))).toBe(true);
+    expect(all.some((m) => /[çãé]/.test(m.content))).toBe(true);
+    expect(all.every((m) => m.created_at >= `${start}T00:00:00`)).toBe(true);
+  });
+
+  it('writes SCHEMA once per stream before its records, ACTIVATE_VERSION after, and a final empty STATE', () => {
+    const seen = new Set<string>();
+    const activated = new Set<string>();
+    for (const m of result.sink.messages) {
+      if (m.type === 'SCHEMA') {
+        expect(seen.has(m.stream)).toBe(false);
+        seen.add(m.stream);
+      } else if (m.type === 'RECORD') {
+        expect(seen.has(m.stream)).toBe(true);
+        expect(activated.has(m.stream)).toBe(false);
+      } else if (m.type === 'ACTIVATE_VERSION') activated.add(m.stream);
+    }
+    expect(seen.size).toBe(11);
+    expect(activated.size).toBe(11);
+    expect(result.sink.states().at(-1)).toEqual({ bookmarks: {}, currently_syncing: null });
+  });
+
+  it('asks history for every sender, type and channel as repeated keys, always with start_date', () => {
+    // The sandbox drops bot/media/other channels by default and matches nothing on comma lists:
+    // bot and media messages above prove the repeated keys reached it.
+    expect(result.summary.requests).toBeGreaterThan(230);
+  });
+});
+
+describe('without a key', () => {
+  it('keeps every page, encrypted, with no decrypt_error', async () => {
+    const { sink } = await sync(sb, { start_date: start }, { selected: ['messages_history'] });
+    const truth = sb.world.groundTruth({ history: World.dayWindow(start, end), reportsFrom: start, reportsTo: end });
+    const pages = sink.records('messages_history') as HistoryRecord[];
+    expect(pages).toHaveLength(truth.records['messages_history']!);
+    expect(pages.every((p) => p.encrypted && p.decrypt_error === null && p.data.split('.').length === 5)).toBe(true);
+    expect(sink.records('contacts')).toHaveLength(0);
+  });
+});
+
+describe('shapes', () => {
+  it('accepts the alternate envelopes the sources report', async () => {
+    const alt = await startSandbox({ world: { seed: 3, contacts: 130, envelopes: 'alternate' }, requestsPerMinute: 0 });
+    try {
+      const { sink } = await sync(alt);
+      expect(sink.records('contacts')).toHaveLength(130);
+      expect(sink.records('whatsapp_integrations')).toHaveLength(2);
+      expect(sink.records('custom_fields')).toHaveLength(5);
+      expect(sink.records('employees').every((e) => typeof e['id'] === 'string')).toBe(true);
+      expect(sink.records('wallets').map((w) => w['name'])).toEqual(alt.world.wallets());
+      const stages = JSON.parse(String(sink.records('workflows')[0]!['stages'])) as unknown[];
+      expect(stages.length).toBeGreaterThan(0);
+    } finally {
+      await alt.close();
+    }
+  });
+
+  it('maps each stream to its documented record shape', async () => {
+    const { sink } = await sync(sb, {}, { selected: ['employees', 'wallets', 'whatsapp_integrations', 'workflows'] });
+    const employee = sink.records('employees')[0]!;
+    expect(employee['id']).toBe(employee['_id']);
+    expect(sink.records('wallets')[0]).toEqual({ name: sb.world.wallets()[0] });
+    const integration = sink.records('whatsapp_integrations')[0]!;
+    expect(JSON.parse(String(integration['data']))).toEqual(sb.world.whatsappIntegrations()[0]);
+    expect(JSON.parse(String(sink.records('workflows')[0]!['stages']))).toEqual(sb.world.workflows()[0]!['stages']);
+  });
+});
