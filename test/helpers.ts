@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { validateConfig, type TapConfig } from '../src/config.js';
 import { silentLogger } from '../src/log.js';
 import type { SingerMessage, SingerSink } from '../src/singer/messages.js';
-import type { Sandbox } from '../src/sandbox/index.js';
+import { World, type Sandbox } from '../src/sandbox/index.js';
 import { runSync, type SyncOptions } from '../src/tap/sync.js';
 import { STREAMS } from '../src/streams/index.js';
 
@@ -88,6 +88,33 @@ export function expectNoSecrets(sb: Sandbox, ...texts: string[]): void {
   for (const text of texts) {
     for (const secret of secretsOf(sb)) {
       if (text.includes(secret)) throw new Error(`a secret (${secret.slice(0, 6)}…) appears in the output`);
+    }
+  }
+}
+
+/** Asserts a sync delivered exactly the ground truth: counts per stream, and every history page's messages. */
+export function expectComplete(sb: Sandbox, sink: MemorySink, start: string | undefined, end: string, decrypted = true): void {
+  const history = start ? World.dayWindow(start, end) : undefined;
+  const reportsFrom = start ?? dayOf(Date.parse(`${end}T00:00:00Z`) - 89 * DAY);
+  const truth = sb.world.groundTruth({ ...(history ? { history } : {}), reportsFrom, reportsTo: end });
+  for (const [stream, expected] of Object.entries(truth.records)) {
+    const records = sink.records(stream);
+    const stream_ = STREAMS.find((s) => s.name === stream)!;
+    const keys = new Set(records.map((r) => JSON.stringify(stream_.keys.map((k) => r[k]))));
+    if (keys.size !== expected) throw new Error(`${stream}: ${keys.size} distinct records, expected ${expected}`);
+  }
+  if (!history || !decrypted) return;
+  const pages = new Map<string, string>();
+  for (const r of sink.records('messages_history')) pages.set(`${String(r['customer_id'])}#${String(r['page'])}`, String(r['data']));
+  for (let i = 0; i < sb.world.options.contacts; i++) {
+    if (sb.world.variant(i).rotatedKey) continue;
+    const expected = sb.world.expectedMessages(i, history);
+    for (let p = 0; p * 100 < expected.length; p++) {
+      const data = pages.get(`${sb.world.contactId(i)}#${p + 1}`);
+      if (data === undefined) throw new Error(`contact ${i} page ${p + 1} is missing`);
+      if (JSON.stringify(JSON.parse(data)) !== JSON.stringify(expected.slice(p * 100, p * 100 + 100))) {
+        throw new Error(`contact ${i} page ${p + 1} differs from the ground truth`);
+      }
     }
   }
 }

@@ -33,6 +33,7 @@ export class RateLimiter {
   private tokens: number;
   private lastRefill: number;
   private pausedUntil = 0;
+  private lastDecrease = -Infinity;
   private queue: Promise<void> = Promise.resolve();
   private readonly now: () => number;
   throttles = 0;
@@ -80,21 +81,29 @@ export class RateLimiter {
     }
   }
 
-  /** A 429: halve-ish the rate, drop saved-up tokens, and pause everyone for `retryAfterMs` when given. */
+  /**
+   * A 429: cut the rate (once per congestion event: 429s within about one request interval of the last cut
+   * are the same event), drop saved-up tokens, and pause everyone for `retryAfterMs` when given. The rate
+   * never falls below a tenth of the configured budget, so a storm of 429s cannot stall the sync for hours.
+   */
   throttled(retryAfterMs?: number): void {
     this.throttles += 1;
     this.refill();
-    this.ceilingPerMinute = this.ratePerMinute;
-    this.ratePerMinute = Math.max(1, this.ratePerMinute * 0.7);
+    const now = this.now();
+    if (now - this.lastDecrease > Math.max(1000, 60_000 / this.ratePerMinute)) {
+      this.ceilingPerMinute = this.ratePerMinute;
+      this.ratePerMinute = Math.max(this.configuredPerMinute / 10, this.ratePerMinute * 0.7);
+      this.lastDecrease = now;
+    }
     this.tokens = Math.min(this.tokens, 0);
-    if (retryAfterMs && retryAfterMs > 0) this.pausedUntil = Math.max(this.pausedUntil, this.now() + retryAfterMs);
+    if (retryAfterMs && retryAfterMs > 0) this.pausedUntil = Math.max(this.pausedUntil, now + retryAfterMs);
   }
 
   /** A success: win the rate back, quickly far below the last 429's rate, slowly near it. */
   succeeded(): void {
     if (this.ratePerMinute >= this.configuredPerMinute) return;
     this.refill();
-    const step = this.ratePerMinute < 0.9 * this.ceilingPerMinute ? 0.02 : 0.002;
+    const step = this.ratePerMinute < 0.9 * this.ceilingPerMinute ? 0.02 : 0.005;
     this.ratePerMinute = Math.min(this.configuredPerMinute, this.ratePerMinute + this.configuredPerMinute * step);
   }
 }
