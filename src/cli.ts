@@ -28,32 +28,50 @@ interface TapOptions {
 
 async function main(argv: string[]): Promise<number> {
   const program = new Command(PROGRAM)
-    .description('Singer tap for RD Station Conversas: SCHEMA/RECORD/STATE messages on stdout, logs on stderr.')
+    .description(
+      'Singer tap for RD Station Conversas: SCHEMA/RECORD/STATE messages on stdout, logs on stderr.',
+    )
     .version(VERSION, '-V, --version')
-    .option('-c, --config <file>', 'config JSON file; repeat to merge in order; the word ENV reads TAP_RDSTATION_CONVERSAS_* variables', (v: string, prev: string[]) => [...prev, v], [])
+    .option(
+      '-c, --config <file>',
+      'config JSON file; repeat to merge in order; the word ENV reads TAP_RDSTATION_CONVERSAS_* variables',
+      (v: string, prev: string[]) => [...prev, v],
+      [],
+    )
     .option('-d, --discover', 'print the catalog of streams and exit')
-    .option('--catalog <file>', 'catalog with the selected streams (default: every stream; messages_history only with start_date)')
+    .option(
+      '--catalog <file>',
+      'catalog with the selected streams (default: every stream; messages_history only with start_date)',
+    )
     .option('--state <file>', 'STATE from an earlier run, to resume it')
     .option('--about', 'print what the tap is: capabilities, settings, streams')
-    .addOption(new Option('--format <format>', 'format of --about').choices(['json', 'markdown']).default('json'))
+    .addOption(
+      new Option('--format <format>', 'format of --about').choices(['json', 'markdown']).default('json'),
+    )
     .option('--test', 'check the token (and the private key, when set) with as few requests as possible')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Examples:
   ${PROGRAM} --config config.json --discover > catalog.json
   ${PROGRAM} --config config.json --catalog catalog.json --state state.json | target-postgres
   TAP_RDSTATION_CONVERSAS_ACCESS_TOKEN=... ${PROGRAM} --config ENV --test
 
-Exit codes: 0 success, 1 API or runtime failure, 2 bad configuration, 130 interrupted.`)
+Exit codes: 0 success, 1 API or runtime failure, 2 bad configuration, 130 interrupted.`,
+    )
     .showHelpAfterError();
   program.parse(argv);
   const opts = program.opts<TapOptions>();
   const log = createLogger();
 
   if (opts.about) {
-    process.stdout.write(opts.format === 'markdown' ? aboutMarkdown() : JSON.stringify(about(), null, 2) + '\n');
+    process.stdout.write(
+      opts.format === 'markdown' ? aboutMarkdown() : JSON.stringify(about(), null, 2) + '\n',
+    );
     return 0;
   }
-  if (opts.config.length === 0) throw new ConfigError('no --config given (a JSON file, or ENV for environment variables); see --help');
+  if (opts.config.length === 0)
+    throw new ConfigError('no --config given (a JSON file, or ENV for environment variables); see --help');
   const config = validateConfig(readConfigSources(opts.config));
 
   if (opts.discover) {
@@ -69,15 +87,25 @@ Exit codes: 0 success, 1 API or runtime failure, 2 bad configuration, 130 interr
     ? selectedStreamNames(parseCatalog(readJsonFile(opts.catalog, 'catalog')))
     : STREAMS.filter((s) => selectedByDefault(s, config)).map((s) => s.name);
   if (selected.length === 0) log.warn('no stream is selected in the catalog; nothing to do');
-  if (!config.start_date && !opts.catalog) log.info('messages_history is not selected: set start_date to sync it');
+  if (!config.start_date && !opts.catalog)
+    log.info('messages_history is not selected: set start_date to sync it');
   const state = opts.state ? parseState(readJsonFile(opts.state, 'state')) : undefined;
 
   const controller = new AbortController();
   const release = abortOnSignals(controller, (signal) => new InterruptedError(signal));
   const sink = new JsonLinesSink(process.stdout);
   try {
-    const summary = await runSync({ config, selected, sink, log, signal: controller.signal, ...(state ? { state } : {}) });
-    log.info(`done in ${summary.seconds.toFixed(1)} s: ${summary.requests} requests, ${summary.retries} retries, ${summary.throttles} rate-limited`);
+    const summary = await runSync({
+      config,
+      selected,
+      sink,
+      log,
+      signal: controller.signal,
+      ...(state ? { state } : {}),
+    });
+    log.info(
+      `done in ${summary.seconds.toFixed(1)} s: ${summary.requests} requests, ${summary.retries} retries, ${summary.throttles} rate-limited`,
+    );
     return 0;
   } catch (error) {
     if (controller.signal.aborted) throw controller.signal.reason as Error;

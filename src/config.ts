@@ -22,17 +22,93 @@ export interface Setting {
 }
 
 export const SETTINGS: readonly Setting[] = [
-  { name: 'access_token', type: 'string', required: true, secret: true, description: "The account's JWT (Apps e Integrações > API)." },
-  { name: 'start_date', type: 'date', required: 'for messages_history', secret: false, description: 'First day of history (and of reports). YYYY-MM-DD, ISO 8601 date-time or DD/MM/YYYY.' },
-  { name: 'end_date', type: 'date', required: false, secret: false, default: 'today', description: 'Last day of history and reports, inclusive.' },
-  { name: 'private_key_jwk', type: 'object', required: false, secret: true, description: 'The private JWK from "Gerar Chave", as a JSON string or object; without it history stays encrypted.' },
-  { name: 'api_url', type: 'string', required: false, secret: false, default: 'https://api.tallos.com.br', description: 'API host (the sandbox and tests point it at 127.0.0.1).' },
-  { name: 'requests_per_minute', type: 'number', required: false, secret: false, default: 45, description: "The account's request budget the tap stays within (the API allows about 48/min)." },
-  { name: 'partition_concurrency', type: 'integer', required: false, secret: false, default: 8, description: 'Contacts whose history is fetched at once (all under the one rate limit).' },
-  { name: 'request_timeout_seconds', type: 'number', required: false, secret: false, default: 60, description: 'Timeout of one HTTP request.' },
-  { name: 'max_retry_seconds', type: 'number', required: false, secret: false, default: 600, description: 'How long one request may keep being retried (429, 5xx, resets, timeouts) before the sync fails.' },
-  { name: 'retry_backoff_seconds', type: 'number', required: false, secret: false, default: 1, description: 'First retry delay; it doubles (with jitter) up to 60 s.' },
-  { name: 'max_history_pages', type: 'integer', required: false, secret: false, default: 2000, description: 'Safety bound on history pages per contact (guards against an API that ignores `page`).' },
+  {
+    name: 'access_token',
+    type: 'string',
+    required: true,
+    secret: true,
+    description: "The account's JWT (Apps e Integrações > API).",
+  },
+  {
+    name: 'start_date',
+    type: 'date',
+    required: 'for messages_history',
+    secret: false,
+    description: 'First day of history (and of reports). YYYY-MM-DD, ISO 8601 date-time or DD/MM/YYYY.',
+  },
+  {
+    name: 'end_date',
+    type: 'date',
+    required: false,
+    secret: false,
+    default: 'today',
+    description: 'Last day of history and reports, inclusive.',
+  },
+  {
+    name: 'private_key_jwk',
+    type: 'object',
+    required: false,
+    secret: true,
+    description:
+      'The private JWK from "Gerar Chave", as a JSON string or object; without it history stays encrypted.',
+  },
+  {
+    name: 'api_url',
+    type: 'string',
+    required: false,
+    secret: false,
+    default: 'https://api.tallos.com.br',
+    description: 'API host (the sandbox and tests point it at 127.0.0.1).',
+  },
+  {
+    name: 'requests_per_minute',
+    type: 'number',
+    required: false,
+    secret: false,
+    default: 45,
+    description: "The account's request budget the tap stays within (the API allows about 48/min).",
+  },
+  {
+    name: 'partition_concurrency',
+    type: 'integer',
+    required: false,
+    secret: false,
+    default: 8,
+    description: 'Contacts whose history is fetched at once (all under the one rate limit).',
+  },
+  {
+    name: 'request_timeout_seconds',
+    type: 'number',
+    required: false,
+    secret: false,
+    default: 60,
+    description: 'Timeout of one HTTP request.',
+  },
+  {
+    name: 'max_retry_seconds',
+    type: 'number',
+    required: false,
+    secret: false,
+    default: 600,
+    description:
+      'How long one request may keep being retried (429, 5xx, resets, timeouts) before the sync fails.',
+  },
+  {
+    name: 'retry_backoff_seconds',
+    type: 'number',
+    required: false,
+    secret: false,
+    default: 1,
+    description: 'First retry delay; it doubles (with jitter) up to 60 s.',
+  },
+  {
+    name: 'max_history_pages',
+    type: 'integer',
+    required: false,
+    secret: false,
+    default: 2000,
+    description: 'Safety bound on history pages per contact (guards against an API that ignores `page`).',
+  },
 ];
 
 export interface TapConfig {
@@ -53,9 +129,13 @@ export interface TapConfig {
 export type RawConfig = Record<string, unknown>;
 
 /** Reads and merges config sources in order; the word `ENV` reads the environment variables. */
-export function readConfigSources(sources: readonly string[], env: NodeJS.ProcessEnv = process.env): RawConfig {
+export function readConfigSources(
+  sources: readonly string[],
+  env: NodeJS.ProcessEnv = process.env,
+): RawConfig {
   const merged: RawConfig = {};
-  for (const source of sources) Object.assign(merged, source === 'ENV' ? configFromEnv(env) : readJsonFile(source, 'config'));
+  for (const source of sources)
+    Object.assign(merged, source === 'ENV' ? configFromEnv(env) : readJsonFile(source, 'config'));
   return merged;
 }
 
@@ -74,7 +154,8 @@ export function readJsonFile(path: string, what: string): RawConfig {
     const where = /position \d+/.exec(String(error))?.[0] ?? 'somewhere';
     throw new ConfigError(`${what} file ${path} is not valid JSON (${where})`);
   }
-  if (!value || typeof value !== 'object' || Array.isArray(value)) throw new ConfigError(`${what} file ${path} must hold a JSON object`);
+  if (!value || typeof value !== 'object' || Array.isArray(value))
+    throw new ConfigError(`${what} file ${path} must hold a JSON object`);
   return value as RawConfig;
 }
 
@@ -90,8 +171,15 @@ export function configFromEnv(env: NodeJS.ProcessEnv): RawConfig {
 function numberSetting(raw: RawConfig, setting: Setting): number {
   const value = raw[setting.name] ?? setting.default;
   const n = typeof value === 'string' ? Number(value) : value;
-  if (typeof n !== 'number' || !Number.isFinite(n) || n <= 0 || (setting.type === 'integer' && !Number.isInteger(n))) {
-    throw new ConfigError(`${setting.name} must be a positive ${setting.type === 'integer' ? 'whole number' : 'number'}`);
+  if (
+    typeof n !== 'number' ||
+    !Number.isFinite(n) ||
+    n <= 0 ||
+    (setting.type === 'integer' && !Number.isInteger(n))
+  ) {
+    throw new ConfigError(
+      `${setting.name} must be a positive ${setting.type === 'integer' ? 'whole number' : 'number'}`,
+    );
   }
   return n;
 }
@@ -110,7 +198,8 @@ export function parsePrivateJwk(value: unknown): Record<string, unknown> {
       throw new ConfigError('private_key_jwk is not valid JSON: paste the whole JWK from "Gerar Chave"');
     }
   }
-  if (!jwk || typeof jwk !== 'object' || Array.isArray(jwk)) throw new ConfigError('private_key_jwk must be a JWK object');
+  if (!jwk || typeof jwk !== 'object' || Array.isArray(jwk))
+    throw new ConfigError('private_key_jwk must be a JWK object');
   return jwk as Record<string, unknown>;
 }
 
@@ -129,9 +218,16 @@ export function validateConfig(raw: RawConfig, now = Date.now()): TapConfig {
   if (!token) throw new ConfigError('access_token is empty');
   redactor.add(token);
 
-  const endDate = raw['end_date'] === undefined || raw['end_date'] === '' ? today(now) : parseDay(raw['end_date'], 'end_date');
-  const startDate = raw['start_date'] === undefined || raw['start_date'] === '' ? undefined : parseDay(raw['start_date'], 'start_date');
-  if (startDate && startDate > endDate) throw new ConfigError(`start_date ${startDate} is after end_date ${endDate}`);
+  const endDate =
+    raw['end_date'] === undefined || raw['end_date'] === ''
+      ? today(now)
+      : parseDay(raw['end_date'], 'end_date');
+  const startDate =
+    raw['start_date'] === undefined || raw['start_date'] === ''
+      ? undefined
+      : parseDay(raw['start_date'], 'start_date');
+  if (startDate && startDate > endDate)
+    throw new ConfigError(`start_date ${startDate} is after end_date ${endDate}`);
 
   const apiUrl = String(raw['api_url'] ?? byName('api_url').default).replace(/\/+$/, '');
   if (!/^https?:\/\/[^\s]+$/.test(apiUrl)) throw new ConfigError('api_url must be an http(s) URL');
@@ -149,6 +245,7 @@ export function validateConfig(raw: RawConfig, now = Date.now()): TapConfig {
     max_history_pages: numberSetting(raw, byName('max_history_pages')),
   };
   if (startDate) config.start_date = startDate;
-  if (jwkValue !== undefined && jwkValue !== null && jwkValue !== '') config.private_key_jwk = parsePrivateJwk(jwkValue);
+  if (jwkValue !== undefined && jwkValue !== null && jwkValue !== '')
+    config.private_key_jwk = parsePrivateJwk(jwkValue);
   return config;
 }

@@ -15,7 +15,8 @@ export function parseDay(value: unknown, key: string): string {
   if (m && validDay(+m[1]!, +m[2]!, +m[3]!)) return text;
   m = /^(\d{4})-(\d{2})-(\d{2})[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$/.exec(text);
   // A date-time names the day as written: "first day of history", not an instant in UTC.
-  if (m && validDay(+m[1]!, +m[2]!, +m[3]!) && !Number.isNaN(Date.parse(text.replace(' ', 'T')))) return text.slice(0, 10);
+  if (m && validDay(+m[1]!, +m[2]!, +m[3]!) && !Number.isNaN(Date.parse(text.replace(' ', 'T'))))
+    return text.slice(0, 10);
   m = /^(\d{2})\/(\d{2})\/(\d{4})$/.exec(text);
   if (m && validDay(+m[3]!, +m[2]!, +m[1]!)) return `${m[3]}-${m[2]}-${m[1]}`;
   throw new ConfigError(

@@ -1,7 +1,10 @@
 /** An error the user can act on: printed as one line, never with a stack trace. */
 export class UserError extends Error {
   override name = 'UserError';
-  constructor(message: string, readonly exitCode = 1) {
+  constructor(
+    message: string,
+    readonly exitCode = 1,
+  ) {
     super(message);
   }
 }
@@ -17,7 +20,10 @@ export class ConfigError extends UserError {
 /** The API answered in a way that ends the sync: auth, plan, bad request, retries exhausted, malformed. */
 export class ApiError extends UserError {
   override name = 'ApiError';
-  constructor(message: string, readonly status?: number) {
+  constructor(
+    message: string,
+    readonly status?: number,
+  ) {
     super(message, 1);
   }
 }

@@ -11,7 +11,12 @@ export class Redactor {
 
   add(value: unknown): void {
     if (typeof value === 'string') {
-      for (const form of [value, value.trim(), encodeURIComponent(value), JSON.stringify(value).slice(1, -1)]) {
+      for (const form of [
+        value,
+        value.trim(),
+        encodeURIComponent(value),
+        JSON.stringify(value).slice(1, -1),
+      ]) {
         if (form.length >= MIN_SECRET_LENGTH && !this.secrets.includes(form)) this.secrets.push(form);
       }
     } else if (value && typeof value === 'object') {

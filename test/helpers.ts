@@ -44,7 +44,8 @@ export async function sync(
 ): Promise<{ sink: MemorySink; summary: Awaited<ReturnType<typeof runSync>> }> {
   const sink = new MemorySink();
   const config = configFor(sb, extra);
-  const selected = options.selected ?? ALL_STREAMS.filter((s) => s !== 'messages_history' || config.start_date);
+  const selected =
+    options.selected ?? ALL_STREAMS.filter((s) => s !== 'messages_history' || config.start_date);
   const summary = await runSync({ config, selected, sink, log: silentLogger, ...options });
   return { sink, summary };
 }
@@ -60,7 +61,12 @@ export const TAP_BIN = `${ROOT}dist/cli.js`;
 export const CONVERSAS_BIN = `${ROOT}dist/pipeline/cli.js`;
 
 /** Runs a built command line; resolves with its exit code and output. */
-export function runCli(bin: string, args: string[], env: Record<string, string> = {}, input?: string): Promise<CliResult> {
+export function runCli(
+  bin: string,
+  args: string[],
+  env: Record<string, string> = {},
+  input?: string,
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [bin, ...args], { env: { ...process.env, ...env }, cwd: ROOT });
     let stdout = '';
@@ -78,7 +84,8 @@ export function runCli(bin: string, args: string[], env: Record<string, string> 
 export function secretsOf(sb: Sandbox): string[] {
   const parts = [sb.token, JSON.stringify(sb.jwk.current), JSON.stringify(sb.jwk.rotated)];
   for (const jwk of [sb.jwk.current, sb.jwk.rotated]) {
-    for (const [k, v] of Object.entries(jwk)) if (typeof v === 'string' && !['kty', 'e', 'use', 'alg', 'kid'].includes(k)) parts.push(v);
+    for (const [k, v] of Object.entries(jwk))
+      if (typeof v === 'string' && !['kty', 'e', 'use', 'alg', 'kid'].includes(k)) parts.push(v);
   }
   // A distinctive slice of each, so a partly printed secret is caught too.
   return [...parts, ...parts.map((p) => p.slice(10, 40))];
@@ -93,7 +100,13 @@ export function expectNoSecrets(sb: Sandbox, ...texts: string[]): void {
 }
 
 /** Asserts a sync delivered exactly the ground truth: counts per stream, and every history page's messages. */
-export function expectComplete(sb: Sandbox, sink: MemorySink, start: string | undefined, end: string, decrypted = true): void {
+export function expectComplete(
+  sb: Sandbox,
+  sink: MemorySink,
+  start: string | undefined,
+  end: string,
+  decrypted = true,
+): void {
   const history = start ? World.dayWindow(start, end) : undefined;
   const reportsFrom = start ?? dayOf(Date.parse(`${end}T00:00:00Z`) - 89 * DAY);
   const truth = sb.world.groundTruth({ ...(history ? { history } : {}), reportsFrom, reportsTo: end });
@@ -101,11 +114,13 @@ export function expectComplete(sb: Sandbox, sink: MemorySink, start: string | un
     const records = sink.records(stream);
     const stream_ = STREAMS.find((s) => s.name === stream)!;
     const keys = new Set(records.map((r) => JSON.stringify(stream_.keys.map((k) => r[k]))));
-    if (keys.size !== expected) throw new Error(`${stream}: ${keys.size} distinct records, expected ${expected}`);
+    if (keys.size !== expected)
+      throw new Error(`${stream}: ${keys.size} distinct records, expected ${expected}`);
   }
   if (!history || !decrypted) return;
   const pages = new Map<string, string>();
-  for (const r of sink.records('messages_history')) pages.set(`${String(r['customer_id'])}#${String(r['page'])}`, String(r['data']));
+  for (const r of sink.records('messages_history'))
+    pages.set(`${String(r['customer_id'])}#${String(r['page'])}`, String(r['data']));
   for (let i = 0; i < sb.world.options.contacts; i++) {
     if (sb.world.variant(i).rotatedKey) continue;
     const expected = sb.world.expectedMessages(i, history);

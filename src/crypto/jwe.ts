@@ -7,7 +7,14 @@ import { ConfigError } from '../errors.js';
 
 /** Only what the API is known to use; anything else in a header is refused, not guessed at. */
 const KEY_ALGORITHMS = ['RSA-OAEP-256'];
-const CONTENT_ALGORITHMS = ['A256GCM', 'A192GCM', 'A128GCM', 'A256CBC-HS512', 'A192CBC-HS384', 'A128CBC-HS256'];
+const CONTENT_ALGORITHMS = [
+  'A256GCM',
+  'A192GCM',
+  'A128GCM',
+  'A256CBC-HS512',
+  'A192CBC-HS384',
+  'A128CBC-HS256',
+];
 
 export interface HistoryKey {
   key: Awaited<ReturnType<typeof importJWK>>;
@@ -19,11 +26,15 @@ export async function loadHistoryKey(jwk: Record<string, unknown>): Promise<Hist
   if (jwk['kty'] !== 'RSA') throw new ConfigError('private_key_jwk must be an RSA key (kty "RSA")');
   for (const part of ['n', 'e', 'd']) {
     if (typeof jwk[part] !== 'string' || !jwk[part]) {
-      throw new ConfigError(`private_key_jwk has no "${part}": it must be the private key${part === 'd' ? ', not the public one' : ''}`);
+      throw new ConfigError(
+        `private_key_jwk has no "${part}": it must be the private key${part === 'd' ? ', not the public one' : ''}`,
+      );
     }
   }
   if (jwk['alg'] !== undefined && !KEY_ALGORITHMS.includes(String(jwk['alg']))) {
-    throw new ConfigError(`private_key_jwk is for ${String(jwk['alg'])}; history is encrypted with RSA-OAEP-256`);
+    throw new ConfigError(
+      `private_key_jwk is for ${String(jwk['alg'])}; history is encrypted with RSA-OAEP-256`,
+    );
   }
   try {
     const key = await importJWK({ ...jwk, alg: 'RSA-OAEP-256' }, 'RSA-OAEP-256');
@@ -94,12 +105,19 @@ export async function decryptHistory(jwe: string, key: HistoryKey | undefined): 
     const header = decodeProtectedHeader(jwe);
     kid = typeof header.kid === 'string' ? header.kid : null;
   } catch {
-    return { data: jwe, encrypted: true, kid, decrypt_error: key ? 'not a compact JWE: kept as received' : null };
+    return {
+      data: jwe,
+      encrypted: true,
+      kid,
+      decrypt_error: key ? 'not a compact JWE: kept as received' : null,
+    };
   }
   if (!key) return { data: jwe, encrypted: true, kid, decrypt_error: null };
   if (kid && key.kid && kid !== key.kid) {
     return {
-      data: jwe, encrypted: true, kid,
+      data: jwe,
+      encrypted: true,
+      kid,
       decrypt_error: `encrypted with key ${kid}, not the configured key ${key.kid} (rotated by "Gerar Chave"?): keep that key's JWK to read it`,
     };
   }
@@ -111,7 +129,12 @@ export async function decryptHistory(jwe: string, key: HistoryKey | undefined): 
     });
     plaintext = decodePlaintext(result.plaintext);
   } catch (error) {
-    return { data: jwe, encrypted: true, kid, decrypt_error: `decryption failed: ${(error as Error).message}` };
+    return {
+      data: jwe,
+      encrypted: true,
+      kid,
+      decrypt_error: `decryption failed: ${(error as Error).message}`,
+    };
   }
   try {
     const value = parsePlaintextJson(plaintext);
@@ -120,6 +143,11 @@ export async function decryptHistory(jwe: string, key: HistoryKey | undefined): 
     return page;
   } catch (error) {
     // Decrypted but not JSON even after repair: keep the text rather than lose it.
-    return { data: plaintext, encrypted: false, kid, decrypt_error: `decrypted text is not JSON: ${(error as Error).message}` };
+    return {
+      data: plaintext,
+      encrypted: false,
+      kid,
+      decrypt_error: `decrypted text is not JSON: ${(error as Error).message}`,
+    };
   }
 }

@@ -69,7 +69,10 @@ export function describeBody(text: string): string {
 }
 
 class Retryable extends Error {
-  constructor(message: string, readonly retryAfterMs?: number) {
+  constructor(
+    message: string,
+    readonly retryAfterMs?: number,
+  ) {
     super(message);
   }
 }
@@ -101,7 +104,8 @@ export class ApiClient {
         if (!(error instanceof Retryable)) throw error;
         if (options.signal?.aborted) throw options.signal.reason as Error;
         lastProblem = error.message;
-        const backoff = Math.min(MAX_BACKOFF_MS, options.backoffMs * 2 ** (attempt - 1)) * (0.5 + Math.random() * 0.5);
+        const backoff =
+          Math.min(MAX_BACKOFF_MS, options.backoffMs * 2 ** (attempt - 1)) * (0.5 + Math.random() * 0.5);
         const delay = Math.max(backoff, error.retryAfterMs ?? 0);
         if (attempt >= MAX_ATTEMPTS || Date.now() + delay > deadline) {
           throw new ApiError(
@@ -152,9 +156,13 @@ export class ApiClient {
       throw new ApiError(`${label} answered 403 (${describeBody(text)}): ${hint}`, 403);
     }
     if (status === 404 && text.trim() === 'Not Found') {
-      throw new ApiError(`${label} answered 404 Not Found: no such route at ${options.baseUrl}; check api_url`, 404);
+      throw new ApiError(
+        `${label} answered 404 Not Found: no such route at ${options.baseUrl}; check api_url`,
+        404,
+      );
     }
-    if (status < 200 || status >= 300) throw new ApiError(`${label} answered ${status}: ${describeBody(text)}`, status);
+    if (status < 200 || status >= 300)
+      throw new ApiError(`${label} answered ${status}: ${describeBody(text)}`, status);
     try {
       return { status, headers: response.headers, body: text === '' ? null : (JSON.parse(text) as unknown) };
     } catch {

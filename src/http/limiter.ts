@@ -104,6 +104,9 @@ export class RateLimiter {
     if (this.ratePerMinute >= this.configuredPerMinute) return;
     this.refill();
     const step = this.ratePerMinute < 0.9 * this.ceilingPerMinute ? 0.02 : 0.005;
-    this.ratePerMinute = Math.min(this.configuredPerMinute, this.ratePerMinute + this.configuredPerMinute * step);
+    this.ratePerMinute = Math.min(
+      this.configuredPerMinute,
+      this.ratePerMinute + this.configuredPerMinute * step,
+    );
   }
 }

@@ -47,7 +47,11 @@ const describe = (o: ReadOptions, query: Query): string => {
   return `GET ${o.path}${partition ? ` (${partition[0]}=${String(partition[1])})` : ''}${query['start_date'] ? ` window ${String(query['start_date'])}..${String(query['end_date'])}` : ''}`;
 };
 
-async function fetchPage(o: ReadOptions, query: Query, page: number): Promise<{ result: PageResult; body: unknown; headers: Headers }> {
+async function fetchPage(
+  o: ReadOptions,
+  query: Query,
+  page: number,
+): Promise<{ result: PageResult; body: unknown; headers: Headers }> {
   const { body, headers } = await o.client.get(o.path, query);
   try {
     return { result: await o.extract(body, page), body, headers };
@@ -58,7 +62,11 @@ async function fetchPage(o: ReadOptions, query: Query, page: number): Promise<{ 
 }
 
 /** Runs `fn` over `items` with up to `concurrency` at once, yielding results in input order. */
-export async function* orderedMap<T, R>(items: Iterable<T>, concurrency: number, fn: (item: T) => Promise<R>): AsyncGenerator<R> {
+export async function* orderedMap<T, R>(
+  items: Iterable<T>,
+  concurrency: number,
+  fn: (item: T) => Promise<R>,
+): AsyncGenerator<R> {
   const iterator = items[Symbol.iterator]();
   const window: Promise<R>[] = [];
   const fill = (): void => {
@@ -90,20 +98,31 @@ function repeated(o: ReadOptions, query: Query, page: number): ApiError {
 
 /** Pages with a known count: fetch 2..pages ahead, in order, checking the API really moved on. */
 async function* knownPages(
-  o: ReadOptions, query: Query, pages: number, first: PageResult, pageOf: (body: unknown, headers: Headers) => number | undefined,
+  o: ReadOptions,
+  query: Query,
+  pages: number,
+  first: PageResult,
+  pageOf: (body: unknown, headers: Headers) => number | undefined,
 ): AsyncGenerator<PageResult> {
   let previous = first.fingerprint;
-  const fetched = orderedMap(range(2, pages), o.lookahead, async (page) => ({ page, ...(await fetchPage(o, { ...query, page }, page)) }));
+  const fetched = orderedMap(range(2, pages), o.lookahead, async (page) => ({
+    page,
+    ...(await fetchPage(o, { ...query, page }, page)),
+  }));
   for await (const { page, result, body, headers } of fetched) {
     const echoed = pageOf(body, headers);
-    if ((echoed !== undefined && echoed !== page) || (result.fingerprint && result.fingerprint === previous)) throw repeated(o, query, page);
+    if ((echoed !== undefined && echoed !== page) || (result.fingerprint && result.fingerprint === previous))
+      throw repeated(o, query, page);
     previous = result.fingerprint;
     if (result.records.length === 0) return;
     yield result;
   }
 }
 
-async function* pageNumbers(o: ReadOptions, paging: Extract<Paging, { kind: 'pageNumbers' }>): AsyncGenerator<PageResult> {
+async function* pageNumbers(
+  o: ReadOptions,
+  paging: Extract<Paging, { kind: 'pageNumbers' }>,
+): AsyncGenerator<PageResult> {
   const query = { ...o.query, page: 1, limit: paging.limit };
   const first = await fetchPage(o, query, 1);
   if (first.result.records.length === 0) return;
@@ -126,12 +145,17 @@ async function* pageNumbers(o: ReadOptions, paging: Extract<Paging, { kind: 'pag
     previous = result.fingerprint;
     yield result;
   }
-  throw new ApiError(`${describe(o, query)}: more than ${o.maxPages} pages; stopping (raise max_history_pages if this is real)`);
+  throw new ApiError(
+    `${describe(o, query)}: more than ${o.maxPages} pages; stopping (raise max_history_pages if this is real)`,
+  );
 }
 
-async function* dateWindows(o: ReadOptions, paging: Extract<Paging, { kind: 'dateWindows' }>): AsyncGenerator<PageResult> {
+async function* dateWindows(
+  o: ReadOptions,
+  paging: Extract<Paging, { kind: 'dateWindows' }>,
+): AsyncGenerator<PageResult> {
   const start = o.startDay ?? addDays(o.endDay, -(paging.defaultDays - 1));
-  for (let from = start; from <= o.endDay; ) {
+  for (let from = start; from <= o.endDay;) {
     const windowEnd = addDays(from, paging.windowDays - 1);
     const to = windowEnd < o.endDay ? windowEnd : o.endDay;
     const query = { ...o.query, start_date: from, end_date: to, page: 1, limit: paging.limit };
@@ -152,11 +176,19 @@ async function* dateWindows(o: ReadOptions, paging: Extract<Paging, { kind: 'dat
   }
 }
 
-async function* untilShort(o: ReadOptions, query: Query, limit: number, previousPage: PageResult | undefined, fromPage: number): AsyncGenerator<PageResult> {
+async function* untilShort(
+  o: ReadOptions,
+  query: Query,
+  limit: number,
+  previousPage: PageResult | undefined,
+  fromPage: number,
+): AsyncGenerator<PageResult> {
   let previous = previousPage?.fingerprint;
   for (let page = fromPage; ; page++) {
     if (page > o.maxPages) {
-      throw new ApiError(`${describe(o, query)}: more than ${o.maxPages} pages without an end; stopping (the API may ignore \`page\`; raise max_history_pages if this is real)`);
+      throw new ApiError(
+        `${describe(o, query)}: more than ${o.maxPages} pages without an end; stopping (the API may ignore \`page\`; raise max_history_pages if this is real)`,
+      );
     }
     const { result } = await fetchPage(o, { ...query, page, limit }, page);
     if (result.records.length === 0 || result.count === 0) return;

@@ -13,7 +13,10 @@ export interface AccountKey {
 }
 
 export async function makeAccountKey(kid: string): Promise<AccountKey> {
-  const { publicKey, privateKey } = await generateKeyPair(QUIRKS.jwe.alg, { extractable: true, modulusLength: 2048 });
+  const { publicKey, privateKey } = await generateKeyPair(QUIRKS.jwe.alg, {
+    extractable: true,
+    modulusLength: 2048,
+  });
   const privateJwk = { ...(await exportJWK(privateKey)), kid, use: 'enc', alg: QUIRKS.jwe.alg };
   return { kid, privateJwk, publicKey: publicKey as PublicKey };
 }

@@ -75,12 +75,24 @@ export interface Sandbox {
 }
 
 const KNOWN_PATHS = new Set([
-  '/v2/customers', '/v2/custom-fields', '/v2/employees', '/v2/flows', '/v2/messages/history', '/v4/reports',
-  '/v2/template/all', '/v2/wallets', '/v2/whatsapp/integrations', '/v2/whatsapp/integrations/official', '/v2/workflows',
+  '/v2/customers',
+  '/v2/custom-fields',
+  '/v2/employees',
+  '/v2/flows',
+  '/v2/messages/history',
+  '/v4/reports',
+  '/v2/template/all',
+  '/v2/wallets',
+  '/v2/whatsapp/integrations',
+  '/v2/whatsapp/integrations/official',
+  '/v2/workflows',
 ]);
 
 class HttpError extends Error {
-  constructor(readonly status: number, readonly body: unknown) {
+  constructor(
+    readonly status: number,
+    readonly body: unknown,
+  ) {
     super(String(status));
   }
 }
@@ -105,7 +117,8 @@ function dateParam(query: URLSearchParams, name: string): { at: number; hasTime:
   if (raw === null || raw === '') return undefined;
   const dateOnly = /^\d{4}-\d{2}-\d{2}$/.test(raw);
   const at = Date.parse(dateOnly ? `${raw}T00:00:00Z` : raw);
-  if (!/^\d{4}-\d{2}-\d{2}/.test(raw) || Number.isNaN(at)) throw badRequest(name, `${name} deve ser uma data ISO 8601`);
+  if (!/^\d{4}-\d{2}-\d{2}/.test(raw) || Number.isNaN(at))
+    throw badRequest(name, `${name} deve ser uma data ISO 8601`);
   return { at, hasTime: !dateOnly };
 }
 
@@ -115,7 +128,10 @@ const day = (at: number): string => new Date(at).toISOString().slice(0, 10);
 class TokenBucket {
   private tokens: number;
   private last = Date.now();
-  constructor(private readonly perMs: number, private readonly burst: number) {
+  constructor(
+    private readonly perMs: number,
+    private readonly burst: number,
+  ) {
     this.tokens = burst;
   }
   take(): boolean {
@@ -139,7 +155,10 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     makeAccountKey(`conversas-${seed}-2026-key-2`),
   ]);
   const envelopes = QUIRKS.envelopes[world.options.envelopes];
-  const token = await new SignJWT({ employee: new Rng(`${seed}:employee`).hex(24), company: world.companyId() })
+  const token = await new SignJWT({
+    employee: new Rng(`${seed}:employee`).hex(24),
+    company: world.companyId(),
+  })
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
     .setIssuedAt(Math.floor(world.now / 1000))
     .sign(new TextEncoder().encode(`sandbox-secret-${seed}`));
@@ -148,9 +167,16 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const limited = rpm > 0 && Number.isFinite(rpm);
   const burst = options.burst ?? QUIRKS.rateLimit.burst;
   const buckets = new Map<string, TokenBucket>();
-  const control: SandboxControl = { tokenRevoked: false, faults: options.faults ?? {}, plan: options.plan ?? 'advanced' };
+  const control: SandboxControl = {
+    tokenRevoked: false,
+    faults: options.faults ?? {},
+    plan: options.plan ?? 'advanced',
+  };
   const freshCounters = (): Counters => ({
-    total: 0, byRoute: {}, rateLimited: 0, faults: { serverError: 0, reset: 0, truncated: 0, slow: 0, storm: 0 },
+    total: 0,
+    byRoute: {},
+    rateLimited: 0,
+    faults: { serverError: 0, reset: 0, truncated: 0, slow: 0, storm: 0 },
   });
   let counters = freshCounters();
   const faultSeed = options.faultSeed ?? seed;
@@ -160,7 +186,13 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     route[status] = (route[status] ?? 0) + 1;
   };
 
-  function send(res: ServerResponse, path: string, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  function send(
+    res: ServerResponse,
+    path: string,
+    status: number,
+    body: unknown,
+    headers: Record<string, string> = {},
+  ): void {
     count(path, status);
     const text = typeof body === 'string' ? body : JSON.stringify(body);
     const type = typeof body === 'string' ? 'text/plain; charset=utf-8' : 'application/json; charset=utf-8';
@@ -170,10 +202,14 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
 
   // ---- routes -------------------------------------------------------------------------------
 
-  const listOf = (items: unknown[], key: string, shape: string): unknown => (shape === 'bare' ? items : { [key]: items });
+  const listOf = (items: unknown[], key: string, shape: string): unknown =>
+    shape === 'bare' ? items : { [key]: items };
 
   function customers(query: URLSearchParams): { body: unknown; headers: Record<string, string> } {
-    const limit = Math.min(intParam(query, 'limit', QUIRKS.customers.defaultLimit, 1, 100_000), QUIRKS.customers.maxLimit);
+    const limit = Math.min(
+      intParam(query, 'limit', QUIRKS.customers.defaultLimit, 1, 100_000),
+      QUIRKS.customers.maxLimit,
+    );
     let page = intParam(query, 'page', 1, 1, 1_000_000_000);
     if (control.faults.repeatPages) page = 1;
     const channels = query.get('channels');
@@ -198,7 +234,10 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     const [startDay, endDay] = [day(start.at), day(end.at)];
     if (endDay < startDay) throw badRequest('end_date', 'end_date deve ser posterior a start_date');
     if ((Date.parse(endDay) - Date.parse(startDay)) / DAY > QUIRKS.reports.maxWindowDays) {
-      throw badRequest('end_date', `O intervalo entre as datas deve ser de no máximo ${QUIRKS.reports.maxWindowDays} dias`);
+      throw badRequest(
+        'end_date',
+        `O intervalo entre as datas deve ser de no máximo ${QUIRKS.reports.maxWindowDays} dias`,
+      );
     }
     const limit = intParam(query, 'limit', QUIRKS.reports.defaultLimit, 1, QUIRKS.reports.maxLimit);
     let page = intParam(query, 'page', 1, 1, 1_000_000_000);
@@ -215,7 +254,11 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     const customerId = query.get('customer_id');
     if (!customerId) throw badRequest('customer_id', 'customer_id é obrigatório');
     const index = world.contactIndex(customerId);
-    if (index === undefined) throw new HttpError(404, { message: 'Customer not found', errors: [{ field: 'customer_id', message: 'Contato não encontrado' }] });
+    if (index === undefined)
+      throw new HttpError(404, {
+        message: 'Customer not found',
+        errors: [{ field: 'customer_id', message: 'Contato não encontrado' }],
+      });
     const limit = intParam(query, 'limit', QUIRKS.history.defaultLimit, 1, QUIRKS.history.maxLimit);
     let page = intParam(query, 'page', 1, 1, 1_000_000_000);
     if (control.faults.repeatPages) page = 1;
@@ -228,42 +271,70 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       const values = query.getAll(name);
       return values.length ? values : fallback;
     };
-    const messages = world.filterMessages(index, { from, to }, {
-      sentBy: filter('sent_by', QUIRKS.history.defaultSentBy),
-      type: filter('type', QUIRKS.history.defaultType),
-      channel: filter('channel', QUIRKS.history.defaultChannel),
-    });
+    const messages = world.filterMessages(
+      index,
+      { from, to },
+      {
+        sentBy: filter('sent_by', QUIRKS.history.defaultSentBy),
+        type: filter('type', QUIRKS.history.defaultType),
+        channel: filter('channel', QUIRKS.history.defaultChannel),
+      },
+    );
     const pageItems = messages.slice((page - 1) * limit, page * limit);
     if (pageItems.length === 0) return { messages: '' };
     const variant = world.variant(index);
-    const jwe = await encryptForAccount(encodePlaintext(pageItems, variant), variant.rotatedKey ? rotatedKey : currentKey);
+    const jwe = await encryptForAccount(
+      encodePlaintext(pageItems, variant),
+      variant.rotatedKey ? rotatedKey : currentKey,
+    );
     return { messages: jwe };
   }
 
   const wa = world.whatsappIntegrations();
-  function route(path: string, query: URLSearchParams): Promise<{ body: unknown; headers?: Record<string, string> }> | { body: unknown; headers?: Record<string, string> } {
+  function route(
+    path: string,
+    query: URLSearchParams,
+  ):
+    | Promise<{ body: unknown; headers?: Record<string, string> }>
+    | { body: unknown; headers?: Record<string, string> } {
     switch (path) {
-      case '/v2/customers': return customers(query);
-      case '/v4/reports': return { body: reports(query) };
-      case '/v2/messages/history': return history(query).then((body) => ({ body }));
-      case '/v2/custom-fields': return { body: listOf(world.customFields(), 'custom_fields', envelopes.customFields) };
+      case '/v2/customers':
+        return customers(query);
+      case '/v4/reports':
+        return { body: reports(query) };
+      case '/v2/messages/history':
+        return history(query).then((body) => ({ body }));
+      case '/v2/custom-fields':
+        return { body: listOf(world.customFields(), 'custom_fields', envelopes.customFields) };
       case '/v2/employees':
         return {
           body: world.employees().map(({ _id, ...rest }) => ({ [envelopes.employeesIdKey]: _id, ...rest })),
         };
-      case '/v2/flows': return { body: { flows: world.flows() } };
-      case '/v2/template/all': return { body: { templates: world.templates() } };
+      case '/v2/flows':
+        return { body: { flows: world.flows() } };
+      case '/v2/template/all':
+        return { body: { templates: world.templates() } };
       case '/v2/wallets':
-        return { body: { wallets: envelopes.wallets === 'strings' ? world.wallets() : world.wallets().map((name) => ({ name })) } };
-      case '/v2/whatsapp/integrations': return { body: listOf(wa, 'integrations', envelopes.whatsappIntegrations) };
-      case '/v2/whatsapp/integrations/official': return { body: world.whatsappOfficialIntegrations() };
+        return {
+          body: {
+            wallets:
+              envelopes.wallets === 'strings' ? world.wallets() : world.wallets().map((name) => ({ name })),
+          },
+        };
+      case '/v2/whatsapp/integrations':
+        return { body: listOf(wa, 'integrations', envelopes.whatsappIntegrations) };
+      case '/v2/whatsapp/integrations/official':
+        return { body: world.whatsappOfficialIntegrations() };
       case '/v2/workflows':
         return {
           body: {
-            workflows: world.workflows().map(({ stages, ...rest }) => ({ ...rest, [envelopes.workflowsStagesKey]: stages })),
+            workflows: world
+              .workflows()
+              .map(({ stages, ...rest }) => ({ ...rest, [envelopes.workflowsStagesKey]: stages })),
           },
         };
-      default: throw new HttpError(404, 'Not Found');
+      default:
+        throw new HttpError(404, 'Not Found');
     }
   }
 
@@ -288,11 +359,13 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     if (inStorm || bucketSaysNo) {
       counters.rateLimited += 1;
       if (inStorm) counters.faults.storm += 1;
-      const headers: Record<string, string> = options.retryAfterSeconds !== undefined ? { 'Retry-After': String(options.retryAfterSeconds) } : {};
+      const headers: Record<string, string> =
+        options.retryAfterSeconds !== undefined ? { 'Retry-After': String(options.retryAfterSeconds) } : {};
       return send(res, path, 429, { error: 'Too Many Requests' }, headers);
     }
 
-    const latency = (options.latencyMs ?? 0) + (options.latencyJitterMs ? Math.random() * options.latencyJitterMs : 0);
+    const latency =
+      (options.latencyMs ?? 0) + (options.latencyJitterMs ? Math.random() * options.latencyJitterMs : 0);
     const faults = control.faults;
     const rng = new Rng(`${faultSeed}:fault:${n}`);
     const faultable = !faults.paths || faults.paths.includes(path);
@@ -321,7 +394,10 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     const bearer = /^Bearer (.+)$/.exec(auth)?.[1];
     if (!bearer) return send(res, path, 401, { auth: false, message: 'No token provided.', errors: [] });
     if (bearer !== token || control.tokenRevoked) {
-      return send(res, path, 401, { message: 'Token inválido ou expirado', errors: [{ field: 'Authorization', message: 'invalid token' }] });
+      return send(res, path, 401, {
+        message: 'Token inválido ou expirado',
+        errors: [{ field: 'Authorization', message: 'invalid token' }],
+      });
     }
     if (!KNOWN_PATHS.has(path)) return send(res, path, 404, 'Not Found');
     if (req.method !== 'GET') return send(res, path, 405, { message: 'Método não permitido', errors: [] });
@@ -338,7 +414,11 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       const text = JSON.stringify(answer.body);
       const cut = text.slice(0, Math.max(1, Math.floor(text.length / 2)));
       count(path, 200);
-      res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(cut), ...answer.headers });
+      res.writeHead(200, {
+        'content-type': 'application/json',
+        'content-length': Buffer.byteLength(cut),
+        ...answer.headers,
+      });
       res.end(cut);
       return;
     }
@@ -347,7 +427,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
 
   const server: Server = createServer((req, res) => {
     handle(req, res).catch((error: unknown) => {
-      if (!res.headersSent) send(res, '(error)', 500, { message: `sandbox error: ${String(error)}`, errors: [] });
+      if (!res.headersSent)
+        send(res, '(error)', 500, { message: `sandbox error: ${String(error)}`, errors: [] });
     });
   });
   server.keepAliveTimeout = 30_000;

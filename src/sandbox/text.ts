@@ -1,19 +1,77 @@
 /** Brazilian Portuguese building blocks for seeded content; accents on purpose (Latin-1 vs UTF-8 tests). */
 export const FIRST_NAMES = [
-  'João', 'Maria', 'José', 'Ana', 'Antônio', 'Francisca', 'Luíza', 'Conceição', 'Sebastião', 'Cecília',
-  'Márcio', 'Patrícia', 'Fábio', 'Lúcia', 'Thaís', 'Vinícius', 'Inês', 'Caio', 'Débora', 'Otávio',
+  'João',
+  'Maria',
+  'José',
+  'Ana',
+  'Antônio',
+  'Francisca',
+  'Luíza',
+  'Conceição',
+  'Sebastião',
+  'Cecília',
+  'Márcio',
+  'Patrícia',
+  'Fábio',
+  'Lúcia',
+  'Thaís',
+  'Vinícius',
+  'Inês',
+  'Caio',
+  'Débora',
+  'Otávio',
 ] as const;
 export const LAST_NAMES = [
-  'Silva', 'Souza', 'Araújo', 'Gonçalves', 'Conceição', 'Magalhães', 'Assunção', 'Pereira', 'Brandão',
-  'Simões', 'Falcão', 'Guimarães', 'Damião', 'Lima', 'Romão', 'Estevão',
+  'Silva',
+  'Souza',
+  'Araújo',
+  'Gonçalves',
+  'Conceição',
+  'Magalhães',
+  'Assunção',
+  'Pereira',
+  'Brandão',
+  'Simões',
+  'Falcão',
+  'Guimarães',
+  'Damião',
+  'Lima',
+  'Romão',
+  'Estevão',
 ] as const;
 export const CITIES: readonly (readonly [string, string])[] = [
-  ['São Paulo', 'SP'], ['Florianópolis', 'SC'], ['Belém', 'PA'], ['Goiânia', 'GO'], ['Maceió', 'AL'],
-  ['Niterói', 'RJ'], ['Vitória', 'ES'], ['São Luís', 'MA'], ['Cuiabá', 'MT'], ['Brasília', 'DF'],
+  ['São Paulo', 'SP'],
+  ['Florianópolis', 'SC'],
+  ['Belém', 'PA'],
+  ['Goiânia', 'GO'],
+  ['Maceió', 'AL'],
+  ['Niterói', 'RJ'],
+  ['Vitória', 'ES'],
+  ['São Luís', 'MA'],
+  ['Cuiabá', 'MT'],
+  ['Brasília', 'DF'],
 ];
-export const STREETS = ['Rua das Acácias', 'Avenida Paulista', 'Travessa São João', 'Rua Conceição', 'Alameda Araguaia'];
-export const COMPANIES = ['Padaria Pão de Açúcar', 'Óticas Visão', 'Construções Brandão', 'Café Três Corações', 'Açaí da Praça'];
-export const JOB_TITLES = ['Gerente de compras', 'Analista financeiro', 'Proprietária', 'Técnico de manutenção', 'Diretora comercial'];
+export const STREETS = [
+  'Rua das Acácias',
+  'Avenida Paulista',
+  'Travessa São João',
+  'Rua Conceição',
+  'Alameda Araguaia',
+];
+export const COMPANIES = [
+  'Padaria Pão de Açúcar',
+  'Óticas Visão',
+  'Construções Brandão',
+  'Café Três Corações',
+  'Açaí da Praça',
+];
+export const JOB_TITLES = [
+  'Gerente de compras',
+  'Analista financeiro',
+  'Proprietária',
+  'Técnico de manutenção',
+  'Diretora comercial',
+];
 
 export const CUSTOMER_LINES = [
   'Olá, bom dia! Gostaria de saber o preço do serviço.',

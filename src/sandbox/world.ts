@@ -69,12 +69,29 @@ export interface DateWindow {
 }
 
 const DAY = 86_400_000;
-const SENT_BY = [['customer', 45], ['operator', 40], ['bot', 15]] as const;
-const TYPES = [
-  ['text', 70], ['audio', 8], ['image', 8], ['document', 4], ['video', 3], ['location', 2], ['contact', 1],
-  ['interactive', 1], ['button_reply', 2], ['list_reply', 1],
+const SENT_BY = [
+  ['customer', 45],
+  ['operator', 40],
+  ['bot', 15],
 ] as const;
-const CHANNELS = [['whatsapp', 85], ['instagram', 8], ['telegram', 4], ['messenger', 3]] as const;
+const TYPES = [
+  ['text', 70],
+  ['audio', 8],
+  ['image', 8],
+  ['document', 4],
+  ['video', 3],
+  ['location', 2],
+  ['contact', 1],
+  ['interactive', 1],
+  ['button_reply', 2],
+  ['list_reply', 1],
+] as const;
+const CHANNELS = [
+  ['whatsapp', 85],
+  ['instagram', 8],
+  ['telegram', 4],
+  ['messenger', 3],
+] as const;
 const MEDIA: Record<string, [string, string, string]> = {
   audio: ['oga', 'audio/ogg', 'medias-whatsapp'],
   image: ['jpg', 'image/jpeg', 'medias'],
@@ -122,7 +139,10 @@ export class World {
     const first = rng.pick(T.FIRST_NAMES);
     const last = rng.pick(T.LAST_NAMES);
     const [city, state] = rng.pick(T.CITIES);
-    const slug = `${first}.${last}`.normalize('NFD').replace(/[^a-zA-Z.]/g, '').toLowerCase();
+    const slug = `${first}.${last}`
+      .normalize('NFD')
+      .replace(/[^a-zA-Z.]/g, '')
+      .toLowerCase();
     const wallets = this.wallets();
     return {
       _id: this.contactId(index),
@@ -193,7 +213,7 @@ export class World {
     const span = this.options.historyDays * DAY;
     const out: StoredMessage[] = [];
     for (let j = 0; j < n; j++) {
-      const at = this.now - 1000 - Math.floor(rng.next() * span / 1000) * 1000;
+      const at = this.now - 1000 - Math.floor((rng.next() * span) / 1000) * 1000;
       const sentBy = rng.weighted(SENT_BY);
       const type = sentBy === 'bot' ? 'text' : rng.weighted(TYPES);
       const channel = rng.weighted(CHANNELS);
@@ -217,7 +237,12 @@ export class World {
     if (media) {
       const [ext, mimetype, folder] = media;
       const name = `arquivo_${j}_${rng.hex(6)}.${ext}`;
-      const file = { file_name: name, file_path: `${folder}/${rng.hex(24)}/${name}`, file_extension: ext, mimetype };
+      const file = {
+        file_name: name,
+        file_path: `${folder}/${rng.hex(24)}/${name}`,
+        file_extension: ext,
+        mimetype,
+      };
       return encodeURIComponent(JSON.stringify(file));
     }
     if (sentBy === 'bot') {
@@ -241,9 +266,20 @@ export class World {
   ): HistoryMessage[] {
     return this.storedMessages(index)
       .filter((m) => m.at >= window.from && m.at < window.to)
-      .filter((m) => !filters || (filters.sentBy.includes(m.sent_by) && filters.type.includes(m.type) && filters.channel.includes(m.channel)))
+      .filter(
+        (m) =>
+          !filters ||
+          (filters.sentBy.includes(m.sent_by) &&
+            filters.type.includes(m.type) &&
+            filters.channel.includes(m.channel)),
+      )
       .map(({ sent_by, content, created_at, status, is_template_message, is_reply }) => ({
-        sent_by, content, created_at, status, is_template_message, is_reply,
+        sent_by,
+        content,
+        created_at,
+        status,
+        is_template_message,
+        is_reply,
       }));
   }
 
@@ -260,7 +296,8 @@ export class World {
     const employees = this.employees();
     for (let k = 0; k < this.options.reports; k++) {
       const rng = new Rng(`${this.options.seed}:report:${k}`);
-      const created = this.now - 1000 - Math.floor((rng.next() * this.options.reportDays * DAY) / 1000) * 1000;
+      const created =
+        this.now - 1000 - Math.floor((rng.next() * this.options.reportDays * DAY) / 1000) * 1000;
       const closed = rng.chance(0.8);
       const contactIndex = this.options.contacts > 0 ? (k * 7) % this.options.contacts : -1;
       const contact = contactIndex >= 0 ? this.contact(contactIndex) : null;
@@ -269,9 +306,14 @@ export class World {
         id: new Rng(`${this.options.seed}:report-id:${k}`).hex(24),
         protocol: `${new Date(created).getUTCFullYear()}${String(100000 + k)}`,
         customer: contact && {
-          id: contact['_id'], full_name: contact['full_name'], cel_phone: contact['cel_phone'],
-          cpf: contact['cpf'], email: contact['email'], channel: 'whatsapp',
-          current_wallet: contact['current_wallet'], tags: contact['tags'],
+          id: contact['_id'],
+          full_name: contact['full_name'],
+          cel_phone: contact['cel_phone'],
+          cpf: contact['cpf'],
+          email: contact['email'],
+          channel: 'whatsapp',
+          current_wallet: contact['current_wallet'],
+          tags: contact['tags'],
         },
         employee: employee && { id: employee['_id'], name: employee['name'] },
         channel: rng.weighted(CHANNELS),
@@ -313,7 +355,8 @@ export class World {
   }
 
   private cached<V>(key: string, make: (rng: Rng) => V): V {
-    if (!this.metadataCache.has(key)) this.metadataCache.set(key, make(new Rng(`${this.options.seed}:${key}`)));
+    if (!this.metadataCache.has(key))
+      this.metadataCache.set(key, make(new Rng(`${this.options.seed}:${key}`)));
     return this.metadataCache.get(key) as V;
   }
 
@@ -324,7 +367,11 @@ export class World {
         return {
           _id: rng.hex(24),
           name,
-          email: `${name.normalize('NFD').replace(/[^a-zA-Z ]/g, '').toLowerCase().replace(' ', '.')}@empresa.com.br`,
+          email: `${name
+            .normalize('NFD')
+            .replace(/[^a-zA-Z ]/g, '')
+            .toLowerCase()
+            .replace(' ', '.')}@empresa.com.br`,
           status: i === 5 ? 'inactive' : 'active',
           role: i === 0 ? 'admin' : 'operator',
           departments: [{ name: i % 2 ? 'Vendas' : 'Suporte' }],
@@ -335,58 +382,110 @@ export class World {
 
   customFields(): Record<string, unknown>[] {
     return this.cached('custom-fields', (rng) =>
-      [['cpf_titular', 'CPF do titular'], ['data_vencimento', 'Data de vencimento'], ['plano', 'Plano contratado'],
-        ['cidade_entrega', 'Cidade de entrega'], ['numero_pedido', 'Número do pedido']].map(([key, label]) => ({
-        id: rng.hex(24), key, label, info: `Usado nos modelos como {{${key}}}`, type: 'text',
+      [
+        ['cpf_titular', 'CPF do titular'],
+        ['data_vencimento', 'Data de vencimento'],
+        ['plano', 'Plano contratado'],
+        ['cidade_entrega', 'Cidade de entrega'],
+        ['numero_pedido', 'Número do pedido'],
+      ].map(([key, label]) => ({
+        id: rng.hex(24),
+        key,
+        label,
+        info: `Usado nos modelos como {{${key}}}`,
+        type: 'text',
       })),
     );
   }
 
   flows(): Record<string, unknown>[] {
     return this.cached('flows', (rng) =>
-      ['Boas-vindas', 'Pesquisa de satisfação', 'Cobrança automática', 'Horário de atendimento'].map((title) => ({
-        id: rng.hex(24), title, active: rng.chance(0.8), created_at: '2025-03-10T12:00:00.000Z',
-      })),
+      ['Boas-vindas', 'Pesquisa de satisfação', 'Cobrança automática', 'Horário de atendimento'].map(
+        (title) => ({
+          id: rng.hex(24),
+          title,
+          active: rng.chance(0.8),
+          created_at: '2025-03-10T12:00:00.000Z',
+        }),
+      ),
     );
   }
 
   templates(): Record<string, unknown>[] {
     return this.cached('templates', (rng) =>
-      ['Confirmação de pedido', 'Lembrete de pagamento', 'Promoção de verão', 'Pesquisa NPS', 'Boas-vindas'].map((title, i) => ({
-        id: rng.hex(24), title, channel: i === 3 ? 'email' : 'whatsapp',
+      [
+        'Confirmação de pedido',
+        'Lembrete de pagamento',
+        'Promoção de verão',
+        'Pesquisa NPS',
+        'Boas-vindas',
+      ].map((title, i) => ({
+        id: rng.hex(24),
+        title,
+        channel: i === 3 ? 'email' : 'whatsapp',
         content: `Olá {{nome}}, ${title.toLowerCase()}: acesse o link para mais informações.`,
-        content_media: i === 2 ? 'image' : 'text', status: 'APPROVED',
+        content_media: i === 2 ? 'image' : 'text',
+        status: 'APPROVED',
       })),
     );
   }
 
   wallets(): string[] {
-    return this.cached('wallets', () => ['Milene Pamplona', 'Romulo', 'Carteira São Paulo', 'Atendimento Geral']);
+    return this.cached('wallets', () => [
+      'Milene Pamplona',
+      'Romulo',
+      'Carteira São Paulo',
+      'Atendimento Geral',
+    ]);
   }
 
   whatsappIntegrations(): Record<string, unknown>[] {
     return this.cached('wa', (rng) => [
-      { id: 'integration-1', description: 'WhatsApp principal', phone: `5511${rng.int(900000000, 999999999)}`, status: 'connected', settings: { autoreply: true } },
-      { id: `integration-${rng.hex(6)}`, description: 'WhatsApp filial Niterói', phone: `5521${rng.int(900000000, 999999999)}`, status: 'disconnected', settings: { autoreply: false } },
+      {
+        id: 'integration-1',
+        description: 'WhatsApp principal',
+        phone: `5511${rng.int(900000000, 999999999)}`,
+        status: 'connected',
+        settings: { autoreply: true },
+      },
+      {
+        id: `integration-${rng.hex(6)}`,
+        description: 'WhatsApp filial Niterói',
+        phone: `5521${rng.int(900000000, 999999999)}`,
+        status: 'disconnected',
+        settings: { autoreply: false },
+      },
     ]);
   }
 
   whatsappOfficialIntegrations(): Record<string, unknown>[] {
     return this.cached('wa-official', (rng) => [
-      { key: rng.hex(16), label: 'API Oficial — Vendas', phone_number_id: String(rng.int(1e14, 9e14)), quality_rating: 'GREEN' },
-      { key: rng.hex(16), label: 'API Oficial — Suporte', phone_number_id: String(rng.int(1e14, 9e14)), quality_rating: 'YELLOW' },
+      {
+        key: rng.hex(16),
+        label: 'API Oficial — Vendas',
+        phone_number_id: String(rng.int(1e14, 9e14)),
+        quality_rating: 'GREEN',
+      },
+      {
+        key: rng.hex(16),
+        label: 'API Oficial — Suporte',
+        phone_number_id: String(rng.int(1e14, 9e14)),
+        quality_rating: 'YELLOW',
+      },
     ]);
   }
 
   workflows(): Record<string, unknown>[] {
     return this.cached('workflows', () =>
-      [['Funil de vendas', ['Novo', 'Em negociação', 'Fechado']], ['Pós-venda', ['Entrega', 'Avaliação']], ['Cobrança', ['Aviso', 'Negociação', 'Quitado', 'Protesto']]].map(
-        ([title, stages]) => ({
-          title,
-          company: this.companyId(),
-          stages: (stages as string[]).map((stage, order) => ({ title: stage, order })),
-        }),
-      ),
+      [
+        ['Funil de vendas', ['Novo', 'Em negociação', 'Fechado']],
+        ['Pós-venda', ['Entrega', 'Avaliação']],
+        ['Cobrança', ['Aviso', 'Negociação', 'Quitado', 'Protesto']],
+      ].map(([title, stages]) => ({
+        title,
+        company: this.companyId(),
+        stages: (stages as string[]).map((stage, order) => ({ title: stage, order })),
+      })),
     );
   }
 

@@ -25,7 +25,10 @@ export function selectedByDefault(stream: StreamDefinition, config?: Pick<TapCon
   return !stream.requires || (config !== undefined && config[stream.requires as 'start_date'] !== undefined);
 }
 
-export function discover(streams: readonly StreamDefinition[], config?: Pick<TapConfig, 'start_date'>): Catalog {
+export function discover(
+  streams: readonly StreamDefinition[],
+  config?: Pick<TapConfig, 'start_date'>,
+): Catalog {
   return {
     streams: streams.map((s) => {
       const root: Record<string, unknown> = {
@@ -54,7 +57,8 @@ export function discover(streams: readonly StreamDefinition[], config?: Pick<Tap
 
 export function parseCatalog(value: unknown): Catalog {
   const streams = (value as { streams?: unknown } | null)?.streams;
-  if (!Array.isArray(streams)) throw new ConfigError('catalog must be an object with a "streams" array (run --discover)');
+  if (!Array.isArray(streams))
+    throw new ConfigError('catalog must be an object with a "streams" array (run --discover)');
   for (const entry of streams) {
     if (!entry || typeof entry !== 'object' || typeof (entry as CatalogEntry).tap_stream_id !== 'string') {
       throw new ConfigError('every catalog stream needs a "tap_stream_id"');
@@ -67,7 +71,9 @@ export function parseCatalog(value: unknown): Catalog {
 export function selectedStreamNames(catalog: Catalog): string[] {
   return catalog.streams
     .filter((entry) => {
-      const root = entry.metadata?.find((m) => Array.isArray(m.breadcrumb) && m.breadcrumb.length === 0)?.metadata;
+      const root = entry.metadata?.find(
+        (m) => Array.isArray(m.breadcrumb) && m.breadcrumb.length === 0,
+      )?.metadata;
       if (root && typeof root['selected'] === 'boolean') return root['selected'];
       if (typeof entry.selected === 'boolean') return entry.selected;
       return false;

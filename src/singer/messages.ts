@@ -47,7 +47,12 @@ export class JsonLinesSink implements SingerSink {
 
   write(message: SingerMessage): void | Promise<void> {
     this.buffer += JSON.stringify(message) + '\n';
-    if (message.type === 'STATE' || message.type === 'ACTIVATE_VERSION' || this.buffer.length >= CHUNK_BYTES || this.draining) {
+    if (
+      message.type === 'STATE' ||
+      message.type === 'ACTIVATE_VERSION' ||
+      this.buffer.length >= CHUNK_BYTES ||
+      this.draining
+    ) {
       return this.flush();
     }
   }

@@ -26,7 +26,10 @@ export function parseState(value: unknown): TapState {
   if (value === null || value === undefined) return { bookmarks: {} };
   if (typeof value !== 'object' || Array.isArray(value)) throw new ConfigError('state must be a JSON object');
   // Accept a whole STATE message as well as its value.
-  const v = (value as { type?: string; value?: unknown }).type === 'STATE' ? (value as { value: unknown }).value : value;
+  const v =
+    (value as { type?: string; value?: unknown }).type === 'STATE'
+      ? (value as { value: unknown }).value
+      : value;
   const bookmarks = (v as { bookmarks?: unknown } | null)?.bookmarks ?? {};
   if (typeof bookmarks !== 'object' || bookmarks === null || Array.isArray(bookmarks)) {
     throw new ConfigError('state "bookmarks" must be an object');
@@ -34,7 +37,8 @@ export function parseState(value: unknown): TapState {
   const out: TapState = { bookmarks: {} };
   for (const [stream, bookmark] of Object.entries(bookmarks as Record<string, unknown>)) {
     const b = bookmark as Partial<StreamBookmark> | null;
-    if (b && typeof b === 'object' && typeof b.version === 'number') out.bookmarks[stream] = b as StreamBookmark;
+    if (b && typeof b === 'object' && typeof b.version === 'number')
+      out.bookmarks[stream] = b as StreamBookmark;
   }
   return out;
 }

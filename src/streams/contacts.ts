@@ -3,12 +3,24 @@ import { fromList } from './records.js';
 import { array, dateTime, object, record, string } from './schema.js';
 
 const address = object({
-  street: string(), number: string(), complement: string(), district: string(), city: string(), state: string(),
-  country: string(), zip_code: string(),
+  street: string(),
+  number: string(),
+  complement: string(),
+  district: string(),
+  city: string(),
+  state: string(),
+  country: string(),
+  zip_code: string(),
 });
 const job = object({
-  company: string(), title: string(), department: string(), occupation_area: string(), phone: string(),
-  email: string(), site: string(), cnpj: string(),
+  company: string(),
+  title: string(),
+  department: string(),
+  occupation_area: string(),
+  phone: string(),
+  email: string(),
+  site: string(),
+  cnpj: string(),
 });
 
 export const contacts = defineStream({
@@ -22,11 +34,25 @@ export const contacts = defineStream({
   schema: record({
     _id: string('Contact ID (24-hex ObjectId); some payloads use `id`'),
     id: string('Contact ID when the API sends `id` instead of `_id`'),
-    full_name: string(), email: string(), cel_phone: string('Mobile number, digits only'), cpf: string(),
-    cnpj: string(), rg: string(), code: string(), description: string(), birth_date: string('DD/MM/YYYY'),
-    integration: string(), channel: string(), current_wallet: string(), department_name: string(),
-    workflow_title: string(), workflow_stage_title: string(),
-    tags: array(object({ name: string() })), address, job,
-    created_at: dateTime(), updated_at: dateTime(),
+    full_name: string(),
+    email: string(),
+    cel_phone: string('Mobile number, digits only'),
+    cpf: string(),
+    cnpj: string(),
+    rg: string(),
+    code: string(),
+    description: string(),
+    birth_date: string('DD/MM/YYYY'),
+    integration: string(),
+    channel: string(),
+    current_wallet: string(),
+    department_name: string(),
+    workflow_title: string(),
+    workflow_stage_title: string(),
+    tags: array(object({ name: string() })),
+    address,
+    job,
+    created_at: dateTime(),
+    updated_at: dateTime(),
   }),
 });

@@ -11,7 +11,10 @@ export const customFields = defineStream({
   paging: { kind: 'single' },
   keys: ['id'],
   schema: record({
-    id: stringOrInteger('Custom field ID'), key: string('Variable to reference in templates'),
-    label: string(), info: string('Additional information'), type: string(),
+    id: stringOrInteger('Custom field ID'),
+    key: string('Variable to reference in templates'),
+    label: string(),
+    info: string('Additional information'),
+    type: string(),
   }),
 });

@@ -7,11 +7,18 @@ export const employees = defineStream({
   description: 'Employees (operators, managers, admins) (GET /v2/employees).',
   path: '/v2/employees',
   // §5.3: a bare array whose items carry `_id` or `id`; `id` is the key, filled from `_id` when missing.
-  records: fromList('employees', (item) => (item['id'] === undefined && item['_id'] !== undefined ? { id: item['_id'], ...item } : item)),
+  records: fromList('employees', (item) =>
+    item['id'] === undefined && item['_id'] !== undefined ? { id: item['_id'], ...item } : item,
+  ),
   paging: { kind: 'single' },
   keys: ['id'],
   schema: record({
-    id: string('Employee ID'), _id: string(), name: string(), email: string(), status: string(), role: string(),
+    id: string('Employee ID'),
+    _id: string(),
+    name: string(),
+    email: string(),
+    status: string(),
+    role: string(),
     departments: array(object({ name: string() })),
   }),
 });

@@ -26,5 +26,6 @@ export const STREAMS: readonly StreamDefinition[] = [
   workflows,
 ];
 
-export const streamByName = (name: string): StreamDefinition | undefined => STREAMS.find((s) => s.name === name);
+export const streamByName = (name: string): StreamDefinition | undefined =>
+  STREAMS.find((s) => s.name === name);
 export type { StreamDefinition } from './define.js';

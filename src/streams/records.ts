@@ -8,7 +8,8 @@ function findList(body: unknown, key: string): unknown[] | undefined {
   if (Array.isArray(body)) return body;
   if (!body || typeof body !== 'object') return undefined;
   const obj = body as Record<string, unknown>;
-  for (const k of [key, 'data', 'docs', 'items', 'results']) if (Array.isArray(obj[k])) return obj[k] as unknown[];
+  for (const k of [key, 'data', 'docs', 'items', 'results'])
+    if (Array.isArray(obj[k])) return obj[k] as unknown[];
   const arrays = Object.values(obj).filter(Array.isArray);
   return arrays.length === 1 ? (arrays[0] as unknown[]) : undefined;
 }
@@ -27,7 +28,8 @@ export const fromList =
     const items = findList(body, key);
     if (!items) throw new MalformedAnswer(`expected a list${key ? ` (or an object with "${key}")` : ''}`);
     const records = items.map((item) => {
-      if (!item || typeof item !== 'object' || Array.isArray(item)) throw new MalformedAnswer('a list item is not an object');
+      if (!item || typeof item !== 'object' || Array.isArray(item))
+        throw new MalformedAnswer('a list item is not an object');
       return map(item as Record_);
     });
     return { records, count: items.length, fingerprint: fingerprintOf(items) };
@@ -41,7 +43,8 @@ export const fromNames =
     if (!items) throw new MalformedAnswer(`expected "${key}" to be a list`);
     const records = items.map((item): Record_ => {
       if (typeof item === 'string') return { name: item };
-      if (item && typeof item === 'object' && typeof (item as Record_)['name'] === 'string') return item as Record_;
+      if (item && typeof item === 'object' && typeof (item as Record_)['name'] === 'string')
+        return item as Record_;
       throw new MalformedAnswer(`a "${key}" item is neither a name nor an object with a name`);
     });
     return { records, count: items.length, fingerprint: fingerprintOf(items) };
@@ -51,7 +54,8 @@ export const fromNames =
 export const encryptedPage =
   (key: string): RecordSelector =>
   async (body, ctx): Promise<PageResult> => {
-    if (body !== null && (typeof body !== 'object' || Array.isArray(body))) throw new MalformedAnswer(`expected an object with "${key}"`);
+    if (body !== null && (typeof body !== 'object' || Array.isArray(body)))
+      throw new MalformedAnswer(`expected an object with "${key}"`);
     const jwe = body === null ? undefined : (body as Record_)[key];
     if (jwe === undefined || jwe === null || jwe === '') return { records: [], count: 0 };
     if (typeof jwe !== 'string') throw new MalformedAnswer(`"${key}" is not a string`);

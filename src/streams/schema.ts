@@ -9,26 +9,33 @@ export interface JsonSchema {
   required?: string[];
 }
 
-const nullable = (type: string | string[], description?: string, extra: Partial<JsonSchema> = {}): JsonSchema => ({
+const nullable = (
+  type: string | string[],
+  description?: string,
+  extra: Partial<JsonSchema> = {},
+): JsonSchema => ({
   type: [...(Array.isArray(type) ? type : [type]), 'null'],
   ...(description ? { description } : {}),
   ...extra,
 });
 
 export const string = (description?: string): JsonSchema => nullable('string', description);
-export const dateTime = (description?: string): JsonSchema => nullable('string', description, { format: 'date-time' });
+export const dateTime = (description?: string): JsonSchema =>
+  nullable('string', description, { format: 'date-time' });
 export const integer = (description?: string): JsonSchema => nullable('integer', description);
 export const number = (description?: string): JsonSchema => nullable('number', description);
 export const boolean = (description?: string): JsonSchema => nullable('boolean', description);
 /** The sources disagree on the type (e.g. a reports `id`): accept either. */
-export const stringOrInteger = (description?: string): JsonSchema => nullable(['string', 'integer'], description);
+export const stringOrInteger = (description?: string): JsonSchema =>
+  nullable(['string', 'integer'], description);
 /** Any JSON value: for fields whose shape is unknown. */
 export const anything = (description?: string): JsonSchema => (description ? { description } : {});
 
 export const object = (properties: Record<string, JsonSchema>, description?: string): JsonSchema =>
   nullable('object', description, { properties, additionalProperties: true });
 
-export const array = (items: JsonSchema, description?: string): JsonSchema => nullable('array', description, { items });
+export const array = (items: JsonSchema, description?: string): JsonSchema =>
+  nullable('array', description, { items });
 
 /** A stream's record schema: an object that lists the known fields and allows more (never drop a field). */
 export const record = (properties: Record<string, JsonSchema>): JsonSchema => ({

@@ -11,7 +11,10 @@ export const templates = defineStream({
   paging: { kind: 'single' },
   keys: ['id'],
   schema: record({
-    id: string('Template ID'), title: string(), channel: string('e.g. whatsapp, email'), content: string(),
+    id: string('Template ID'),
+    title: string(),
+    channel: string('e.g. whatsapp, email'),
+    content: string(),
     content_media: string('Media type of the content'),
   }),
 });

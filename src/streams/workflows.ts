@@ -7,10 +7,15 @@ export const workflows = defineStream({
   description: 'Workflows (funnels) and their stages (GET /v2/workflows).',
   path: '/v2/workflows',
   // §5.11: stages as `stages`, or (one extractor) as a `wallet` array of stage entries: accept both.
-  records: fromList('workflows', (item) => ({ ...item, stages: JSON.stringify(item['stages'] ?? item['wallet'] ?? []) })),
+  records: fromList('workflows', (item) => ({
+    ...item,
+    stages: JSON.stringify(item['stages'] ?? item['wallet'] ?? []),
+  })),
   paging: { kind: 'single' },
   keys: ['title'],
   schema: record({
-    title: string('Workflow title'), stages: string('Workflow stages as a JSON array string'), company: string(),
+    title: string('Workflow title'),
+    stages: string('Workflow stages as a JSON array string'),
+    company: string(),
   }),
 });

@@ -7,17 +7,27 @@ export function about(): Record<string, unknown> {
   return {
     name: 'tap-rdstation-conversas',
     version: VERSION,
-    description: 'Singer tap for RD Station Conversas (ex-Tallos): contacts, messages history (JWE-decrypted), reports and account metadata.',
+    description:
+      'Singer tap for RD Station Conversas (ex-Tallos): contacts, messages history (JWE-decrypted), reports and account metadata.',
     capabilities: ['catalog', 'discover', 'state', 'about', 'test'],
     env_prefix: ENV_PREFIX,
     settings: SETTINGS.map((s) => ({
-      name: s.name, type: s.type, required: s.required, secret: s.secret,
+      name: s.name,
+      type: s.type,
+      required: s.required,
+      secret: s.secret,
       ...(s.default !== undefined ? { default: s.default } : {}),
-      env: ENV_PREFIX + s.name.toUpperCase(), description: s.description,
+      env: ENV_PREFIX + s.name.toUpperCase(),
+      description: s.description,
     })),
     streams: STREAMS.map((s) => ({
-      name: s.name, endpoint: `GET ${s.path}`, keys: s.keys, replication: 'FULL_TABLE',
-      ...(s.parent ? { parent: s.parent.stream } : {}), ...(s.requires ? { requires: s.requires } : {}), description: s.description,
+      name: s.name,
+      endpoint: `GET ${s.path}`,
+      keys: s.keys,
+      replication: 'FULL_TABLE',
+      ...(s.parent ? { parent: s.parent.stream } : {}),
+      ...(s.requires ? { requires: s.requires } : {}),
+      description: s.description,
     })),
   };
 }
@@ -26,14 +36,49 @@ export function aboutMarkdown(): string {
   const a = about();
   const settings = a['settings'] as Record<string, unknown>[];
   const streams = a['streams'] as Record<string, unknown>[];
-  const row = (cells: unknown[]) => `| ${cells.map((c) => String(c ?? '').replace(/\|/g, '\\|')).join(' | ')} |`;
+  const row = (cells: unknown[]) =>
+    `| ${cells.map((c) => String(c ?? '').replace(/\|/g, '\\|')).join(' | ')} |`;
   return [
-    `# ${String(a['name'])} ${String(a['version'])}`, '', String(a['description']), '',
-    `Capabilities: ${(a['capabilities'] as string[]).join(', ')}`, '', '## Settings', '',
-    row(['name', 'type', 'required', 'default', 'secret', 'env', 'description']), row(['---', '---', '---', '---', '---', '---', '---']),
-    ...settings.map((s) => row([s['name'], s['type'], s['required'], s['default'], s['secret'] ? 'yes' : 'no', s['env'], s['description']])),
-    '', '## Streams', '', row(['stream', 'endpoint', 'key', 'notes']), row(['---', '---', '---', '---']),
-    ...streams.map((s) => row([s['name'], s['endpoint'], (s['keys'] as string[]).join(', '), [s['parent'] ? `child of ${String(s['parent'])}` : '', s['requires'] ? `needs ${String(s['requires'])}` : '', s['description']].filter(Boolean).join('; ')])),
+    `# ${String(a['name'])} ${String(a['version'])}`,
+    '',
+    String(a['description']),
+    '',
+    `Capabilities: ${(a['capabilities'] as string[]).join(', ')}`,
+    '',
+    '## Settings',
+    '',
+    row(['name', 'type', 'required', 'default', 'secret', 'env', 'description']),
+    row(['---', '---', '---', '---', '---', '---', '---']),
+    ...settings.map((s) =>
+      row([
+        s['name'],
+        s['type'],
+        s['required'],
+        s['default'],
+        s['secret'] ? 'yes' : 'no',
+        s['env'],
+        s['description'],
+      ]),
+    ),
+    '',
+    '## Streams',
+    '',
+    row(['stream', 'endpoint', 'key', 'notes']),
+    row(['---', '---', '---', '---']),
+    ...streams.map((s) =>
+      row([
+        s['name'],
+        s['endpoint'],
+        (s['keys'] as string[]).join(', '),
+        [
+          s['parent'] ? `child of ${String(s['parent'])}` : '',
+          s['requires'] ? `needs ${String(s['requires'])}` : '',
+          s['description'],
+        ]
+          .filter(Boolean)
+          .join('; '),
+      ]),
+    ),
     '',
   ].join('\n');
 }

@@ -10,9 +10,12 @@ import { HISTORY_FILTERS } from '../streams/messages_history.js';
 export async function checkConnection(config: TapConfig, log: Logger): Promise<void> {
   const key = config.private_key_jwk ? await loadHistoryKey(config.private_key_jwk) : undefined;
   const client = new ApiClient({
-    baseUrl: config.api_url, token: config.access_token, log,
+    baseUrl: config.api_url,
+    token: config.access_token,
+    log,
     limiter: new RateLimiter({ requestsPerMinute: config.requests_per_minute, burst: 3 }),
-    timeoutMs: config.request_timeout_seconds * 1000, maxRetryMs: Math.min(60_000, config.max_retry_seconds * 1000),
+    timeoutMs: config.request_timeout_seconds * 1000,
+    maxRetryMs: Math.min(60_000, config.max_retry_seconds * 1000),
     backoffMs: config.retry_backoff_seconds * 1000,
   });
   const { body, headers } = await client.get('/v2/customers', { page: 1, limit: 1 });
@@ -25,7 +28,12 @@ export async function checkConnection(config: TapConfig, log: Logger): Promise<v
     return;
   }
   const history = await client.get('/v2/messages/history', {
-    customer_id: String(id), page: 1, limit: 1, start_date: '2000-01-01', end_date: config.end_date, ...HISTORY_FILTERS,
+    customer_id: String(id),
+    page: 1,
+    limit: 1,
+    start_date: '2000-01-01',
+    end_date: config.end_date,
+    ...HISTORY_FILTERS,
   });
   const jwe = (history.body as Record<string, unknown> | null)?.['messages'];
   if (typeof jwe !== 'string' || !jwe) {
@@ -33,6 +41,7 @@ export async function checkConnection(config: TapConfig, log: Logger): Promise<v
     return;
   }
   const page = await decryptHistory(jwe, key);
-  if (page.encrypted) throw new UserError(`the private key cannot read history: ${page.decrypt_error ?? 'unknown reason'}`);
+  if (page.encrypted)
+    throw new UserError(`the private key cannot read history: ${page.decrypt_error ?? 'unknown reason'}`);
   log.info('private key decrypts messages history');
 }

@@ -10,12 +10,16 @@ export function reportFailure(program: string, error: unknown): number {
   }
   const message = error instanceof Error ? error.message : String(error);
   process.stderr.write(`${program}: unexpected error: ${redactor.redact(message.split('\n')[0] ?? '')}\n`);
-  if (debug && error instanceof Error && error.stack) process.stderr.write(redactor.redact(error.stack) + '\n');
+  if (debug && error instanceof Error && error.stack)
+    process.stderr.write(redactor.redact(error.stack) + '\n');
   return 1;
 }
 
 /** SIGINT/SIGTERM abort the run (a final STATE is written); a second signal exits at once. */
-export function abortOnSignals(controller: AbortController, makeReason: (signal: string) => Error): () => void {
+export function abortOnSignals(
+  controller: AbortController,
+  makeReason: (signal: string) => Error,
+): () => void {
   let received = false;
   const onSignal = (signal: NodeJS.Signals): void => {
     if (received) process.exit(130);

@@ -9,7 +9,8 @@ export class AsyncQueue<T> {
 
   /** Resolves false when the queue was closed (the consumer gave up). */
   async push(item: T): Promise<boolean> {
-    while (!this.closed && this.items.length >= this.capacity) await new Promise<void>((r) => this.pushers.push(r));
+    while (!this.closed && this.items.length >= this.capacity)
+      await new Promise<void>((r) => this.pushers.push(r));
     if (this.closed) return false;
     const taker = this.takers.shift();
     if (taker) taker({ value: item, done: false });

@@ -57,7 +57,9 @@ export function checkSelection(selected: readonly string[], config: TapConfig): 
   });
   for (const s of streams) {
     if (s.requires && config[s.requires] === undefined) {
-      throw new ConfigError(`${s.name} is selected but ${s.requires} is not set: set ${s.requires} (e.g. 2026-01-01) or deselect ${s.name}`);
+      throw new ConfigError(
+        `${s.name} is selected but ${s.requires} is not set: set ${s.requires} (e.g. 2026-01-01) or deselect ${s.name}`,
+      );
     }
   }
   return streams;
@@ -68,7 +70,9 @@ export async function runSync(o: SyncOptions): Promise<SyncSummary> {
   const now = o.now ?? Date.now;
   const { config, log, sink } = o;
   const streams = checkSelection(o.selected, config);
-  const key: HistoryKey | undefined = config.private_key_jwk ? await loadHistoryKey(config.private_key_jwk) : undefined;
+  const key: HistoryKey | undefined = config.private_key_jwk
+    ? await loadHistoryKey(config.private_key_jwk)
+    : undefined;
 
   const limiter = new RateLimiter({ requestsPerMinute: config.requests_per_minute, burst: o.burst ?? 5 });
   const client = new ApiClient({
@@ -97,12 +101,24 @@ export async function runSync(o: SyncOptions): Promise<SyncSummary> {
     const bookmark: StreamBookmark = state.bookmarks[stream.name] ?? { version: runVersion };
     state.bookmarks[stream.name] = bookmark;
     counts[stream.name] ??= 0;
-    if (emit) await sink.write({ type: 'SCHEMA', stream: stream.name, schema: stream.schema, key_properties: stream.keys });
+    if (emit)
+      await sink.write({
+        type: 'SCHEMA',
+        stream: stream.name,
+        schema: stream.schema,
+        key_properties: stream.keys,
+      });
     return bookmark.version;
   };
   const emitRecords = async (stream: StreamDefinition, version: number, page: PageResult): Promise<void> => {
     for (const record of page.records) {
-      await sink.write({ type: 'RECORD', stream: stream.name, record, version, time_extracted: timeExtracted });
+      await sink.write({
+        type: 'RECORD',
+        stream: stream.name,
+        record,
+        version,
+        time_extracted: timeExtracted,
+      });
     }
     counts[stream.name] = (counts[stream.name] ?? 0) + page.records.length;
   };
@@ -145,7 +161,10 @@ export async function runSync(o: SyncOptions): Promise<SyncSummary> {
       }
       await finish(stream, version);
     }
-    const parentNames = new Set([...parents, ...streams.filter((s) => parents.has(s.name)).map((s) => s.name)]);
+    const parentNames = new Set([
+      ...parents,
+      ...streams.filter((s) => parents.has(s.name)).map((s) => s.name),
+    ]);
     for (const parentName of parentNames) {
       const parent = STREAMS.find((s) => s.name === parentName)!;
       const emitParent = streams.includes(parent) && !isDone(parent);
@@ -175,7 +194,11 @@ export async function runSync(o: SyncOptions): Promise<SyncSummary> {
   };
 
   /** A parent stream (emitted or only read for its keys) and one child's partitions, concurrently. */
-  async function syncFamily(parent: StreamDefinition, emitParent: boolean, child: StreamDefinition | undefined): Promise<void> {
+  async function syncFamily(
+    parent: StreamDefinition,
+    emitParent: boolean,
+    child: StreamDefinition | undefined,
+  ): Promise<void> {
     const parentVersion = emitParent ? await begin(parent, true) : 0;
     if (!child) {
       for await (const page of pagesOf(parent)) await emitRecords(parent, parentVersion, page);
@@ -185,7 +208,11 @@ export async function runSync(o: SyncOptions): Promise<SyncSummary> {
     const childVersion = await begin(child, true);
     state.currently_syncing = child.name;
     const resumeFrom = previous?.next_position ?? 0;
-    const tracker = new PartitionTracker(resumeFrom, previous?.done_positions ?? [], previous?.anchor_id ?? null);
+    const tracker = new PartitionTracker(
+      resumeFrom,
+      previous?.done_positions ?? [],
+      previous?.anchor_id ?? null,
+    );
     if (resumeFrom > 0) log.info(`${child.name}: resuming after ${resumeFrom} ${parent.name} already done`);
     let seen = 0;
     let lastState = Date.now();
@@ -217,7 +244,12 @@ export async function runSync(o: SyncOptions): Promise<SyncSummary> {
             }
             position += 1;
           }
-          o.onProgress?.({ stream: child.name, records: counts[child.name] ?? 0, partitionsDone: tracker.watermark, partitionsSeen: seen });
+          o.onProgress?.({
+            stream: child.name,
+            records: counts[child.name] ?? 0,
+            partitionsDone: tracker.watermark,
+            partitionsSeen: seen,
+          });
         }
         queue.close();
       })().catch(fail);
@@ -229,7 +261,12 @@ export async function runSync(o: SyncOptions): Promise<SyncSummary> {
             await emitRecords(child, childVersion, page);
           }
           tracker.complete(position, id);
-          o.onProgress?.({ stream: child.name, records: counts[child.name] ?? 0, partitionsDone: tracker.watermark, partitionsSeen: seen });
+          o.onProgress?.({
+            stream: child.name,
+            records: counts[child.name] ?? 0,
+            partitionsDone: tracker.watermark,
+            partitionsSeen: seen,
+          });
           if (Date.now() - lastState >= (o.stateEveryMs ?? 2000)) {
             lastState = Date.now();
             state.bookmarks[child.name] = tracker.bookmark(childVersion);
@@ -250,7 +287,9 @@ export async function runSync(o: SyncOptions): Promise<SyncSummary> {
     if (!anchorOk) {
       // The parent's order changed since the interrupted run: positions below the watermark may now be
       // other contacts. Read those again (duplicates are replaced by key at the target; nothing is lost).
-      log.warn(`${parent.name} order changed since the interrupted run; re-reading ${child.name} for the first ${resumeFrom}`);
+      log.warn(
+        `${parent.name} order changed since the interrupted run; re-reading ${child.name} for the first ${resumeFrom}`,
+      );
       await runPass((position) => position < resumeFrom, false);
     }
     await finish(child, childVersion);

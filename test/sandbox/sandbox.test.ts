@@ -18,8 +18,22 @@ async function decrypt(jwe: string, jwk = sb.jwk.current): Promise<unknown> {
   return plaintext;
 }
 
-const ALL = 'sent_by=bot&sent_by=customer&sent_by=operator&channel=whatsapp&channel=instagram&channel=telegram&channel=messenger' +
-  ['text', 'audio', 'image', 'video', 'document', 'location', 'contact', 'interactive', 'button_reply', 'list_reply'].map((t) => `&type=${t}`).join('');
+const ALL =
+  'sent_by=bot&sent_by=customer&sent_by=operator&channel=whatsapp&channel=instagram&channel=telegram&channel=messenger' +
+  [
+    'text',
+    'audio',
+    'image',
+    'video',
+    'document',
+    'location',
+    'contact',
+    'interactive',
+    'button_reply',
+    'list_reply',
+  ]
+    .map((t) => `&type=${t}`)
+    .join('');
 
 beforeAll(async () => {
   sb = await startSandbox({ world: { seed: 7, contacts: 250, reports: 300 }, requestsPerMinute: 0 });
@@ -58,10 +72,15 @@ describe('envelopes', () => {
   });
 
   it('serves the alternate shapes the sources also report', async () => {
-    const alt = await startSandbox({ world: { seed: 7, contacts: 5, envelopes: 'alternate' }, requestsPerMinute: 0 });
+    const alt = await startSandbox({
+      world: { seed: 7, contacts: 5, envelopes: 'alternate' },
+      requestsPerMinute: 0,
+    });
     try {
       const h = { headers: { Authorization: `Bearer ${alt.token}` } };
-      expect(await (await fetch(`${alt.url}/v2/whatsapp/integrations`, h)).json()).toHaveProperty('integrations');
+      expect(await (await fetch(`${alt.url}/v2/whatsapp/integrations`, h)).json()).toHaveProperty(
+        'integrations',
+      );
       expect(await (await fetch(`${alt.url}/v2/customers`, h)).json()).toHaveProperty('data');
       const wallets = (await (await fetch(`${alt.url}/v2/wallets`, h)).json()) as { wallets: unknown[] };
       expect(wallets.wallets[0]).toHaveProperty('name');
@@ -92,7 +111,11 @@ describe('reports', () => {
     const now = sb.world.now;
     const day = (d: number) => new Date(now - d * 86_400_000).toISOString().slice(0, 10);
     const body = (await json(`/v4/reports?start_date=${day(89)}&end_date=${day(0)}&limit=49&page=2`)) as {
-      docs: unknown[]; pages: number; page: number; total: number; limit: number;
+      docs: unknown[];
+      pages: number;
+      page: number;
+      total: number;
+      limit: number;
     };
     expect(body.page).toBe(2);
     expect(body.limit).toBe(49);
@@ -105,7 +128,8 @@ describe('reports', () => {
 describe('messages history', () => {
   const window = 'start_date=2000-01-01';
   const heavy = () => {
-    for (let i = 0; i < 250; i++) if (sb.world.messageCount(i) > 150 && !sb.world.variant(i).rotatedKey) return i;
+    for (let i = 0; i < 250; i++)
+      if (sb.world.messageCount(i) > 150 && !sb.world.variant(i).rotatedKey) return i;
     throw new Error('no heavy contact');
   };
 
@@ -119,7 +143,9 @@ describe('messages history', () => {
 
   it('answers a compact RSA-OAEP-256/A256GCM JWE with kid, decryptable with the JWK', async () => {
     const i = heavy();
-    const body = (await json(`/v2/messages/history?customer_id=${sb.world.contactId(i)}&limit=100&${window}&${ALL}`)) as { messages: string };
+    const body = (await json(
+      `/v2/messages/history?customer_id=${sb.world.contactId(i)}&limit=100&${window}&${ALL}`,
+    )) as { messages: string };
     expect(body.messages.split('.')).toHaveLength(5);
     const header = decodeProtectedHeader(body.messages);
     expect(header).toMatchObject({ alg: 'RSA-OAEP-256', enc: 'A256GCM', kid: sb.jwk.current.kid });
@@ -135,8 +161,15 @@ describe('messages history', () => {
     const i = heavy();
     const id = sb.world.contactId(i);
     const fetchPage = async (q: string) => {
-      const { messages } = (await json(`/v2/messages/history?customer_id=${id}&limit=100&${window}&${q}`)) as { messages: string };
-      return messages ? (JSON.parse(new TextDecoder().decode((await decrypt(messages)) as Uint8Array)) as { sent_by: string; content: string }[]) : [];
+      const { messages } = (await json(
+        `/v2/messages/history?customer_id=${id}&limit=100&${window}&${q}`,
+      )) as { messages: string };
+      return messages
+        ? (JSON.parse(new TextDecoder().decode((await decrypt(messages)) as Uint8Array)) as {
+            sent_by: string;
+            content: string;
+          }[])
+        : [];
     };
     const defaults = await fetchPage('');
     expect(defaults.length).toBeGreaterThan(0);
@@ -151,12 +184,18 @@ describe('messages history', () => {
   it('answers {"messages": ""} past the last page, and only ~30 days without start_date', async () => {
     const i = heavy();
     const id = sb.world.contactId(i);
-    expect(await json(`/v2/messages/history?customer_id=${id}&limit=100&page=9&${window}`)).toEqual({ messages: '' });
+    expect(await json(`/v2/messages/history?customer_id=${id}&limit=100&page=9&${window}`)).toEqual({
+      messages: '',
+    });
     const recent = sb.world.expectedMessages(i, { from: sb.world.now - 30 * 86_400_000, to: sb.world.now });
     const all = sb.world.expectedMessages(i, { from: 0, to: sb.world.now });
     expect(recent.length).toBeLessThan(all.length);
-    const body = (await json(`/v2/messages/history?customer_id=${id}&limit=100&${ALL}`)) as { messages: string };
-    const page = body.messages ? (JSON.parse(new TextDecoder().decode((await decrypt(body.messages)) as Uint8Array)) as unknown[]) : [];
+    const body = (await json(`/v2/messages/history?customer_id=${id}&limit=100&${ALL}`)) as {
+      messages: string;
+    };
+    const page = body.messages
+      ? (JSON.parse(new TextDecoder().decode((await decrypt(body.messages)) as Uint8Array)) as unknown[])
+      : [];
     expect(page).toEqual(recent.slice(0, 100));
   });
 
@@ -166,24 +205,43 @@ describe('messages history', () => {
       throw new Error('variant missing');
     };
     const raw = async (i: number, jwk = sb.jwk.current) => {
-      const { messages } = (await json(`/v2/messages/history?customer_id=${sb.world.contactId(i)}&limit=100&${window}&${ALL}`)) as { messages: string };
+      const { messages } = (await json(
+        `/v2/messages/history?customer_id=${sb.world.contactId(i)}&limit=100&${window}&${ALL}`,
+      )) as { messages: string };
       return { bytes: Buffer.from((await decrypt(messages, jwk)) as Uint8Array), jwe: messages };
     };
     const v = (i: number) => sb.world.variant(i);
-    const accented = (i: number) => sb.world.expectedMessages(i, { from: 0, to: sb.world.now }).some((m) => /[ãçéóáí]/.test(m.content));
+    const accented = (i: number) =>
+      sb.world.expectedMessages(i, { from: 0, to: sb.world.now }).some((m) => /[ãçéóáí]/.test(m.content));
 
-    const latin = find((i) => v(i).charset === 'latin1' && !v(i).rotatedKey && !v(i).doubleEncoded && !v(i).controlChars && accented(i));
+    const latin = find(
+      (i) =>
+        v(i).charset === 'latin1' &&
+        !v(i).rotatedKey &&
+        !v(i).doubleEncoded &&
+        !v(i).controlChars &&
+        accented(i),
+    );
     const { bytes: latinBytes } = await raw(latin);
     expect(() => new TextDecoder('utf-8', { fatal: true }).decode(latinBytes)).toThrow();
-    expect(JSON.parse(latinBytes.toString('latin1'))).toEqual(sb.world.expectedMessages(latin, { from: 0, to: sb.world.now }).slice(0, 100));
+    expect(JSON.parse(latinBytes.toString('latin1'))).toEqual(
+      sb.world.expectedMessages(latin, { from: 0, to: sb.world.now }).slice(0, 100),
+    );
 
     const double = find((i) => v(i).doubleEncoded && !v(i).rotatedKey && v(i).charset === 'utf-8');
     const outer = JSON.parse((await raw(double)).bytes.toString('utf8')) as unknown;
     expect(typeof outer).toBe('string');
     expect(Array.isArray(JSON.parse(outer as string))).toBe(true);
 
-    const control = find((i) => v(i).controlChars && !v(i).rotatedKey && sb.world.expectedMessages(i, { from: 0, to: sb.world.now }).some((m) => m.content.includes('\u0001')));
-    const controlText = (await raw(control)).bytes.toString(v(control).charset === 'latin1' ? 'latin1' : 'utf8');
+    const control = find(
+      (i) =>
+        v(i).controlChars &&
+        !v(i).rotatedKey &&
+        sb.world.expectedMessages(i, { from: 0, to: sb.world.now }).some((m) => m.content.includes('\u0001')),
+    );
+    const controlText = (await raw(control)).bytes.toString(
+      v(control).charset === 'latin1' ? 'latin1' : 'utf8',
+    );
     expect(controlText).toContain('\u0001');
     expect(() => JSON.parse(controlText)).toThrow();
 
@@ -195,7 +253,12 @@ describe('messages history', () => {
 
   it('carries media as URL-encoded JSON', () => {
     const media = [];
-    for (let i = 0; i < 50; i++) media.push(...sb.world.expectedMessages(i, { from: 0, to: sb.world.now }).filter((m) => m.content.startsWith('%7B')));
+    for (let i = 0; i < 50; i++)
+      media.push(
+        ...sb.world
+          .expectedMessages(i, { from: 0, to: sb.world.now })
+          .filter((m) => m.content.startsWith('%7B')),
+      );
     expect(media.length).toBeGreaterThan(0);
     expect(JSON.parse(decodeURIComponent(media[0]!.content))).toHaveProperty('file_path');
   });
@@ -231,7 +294,9 @@ describe('auth, errors and limits', () => {
     try {
       const statuses = [];
       for (let i = 0; i < 5; i++) {
-        const res = await fetch(`${limited.url}/no/such/route`, { headers: { Authorization: `Bearer ${limited.token}` } });
+        const res = await fetch(`${limited.url}/no/such/route`, {
+          headers: { Authorization: `Bearer ${limited.token}` },
+        });
         statuses.push(res.status);
         if (res.status === 429) expect(res.headers.get('retry-after')).toBeNull();
         await res.arrayBuffer();
@@ -249,8 +314,16 @@ describe('faults', () => {
   it('serves HTML 5xx, resets, truncated JSON, slow answers and a 429 storm, deterministically', async () => {
     const run = async () => {
       const s = await startSandbox({
-        world: { contacts: 3 }, requestsPerMinute: 0, faultSeed: 3,
-        faults: { serverErrors: 0.2, resets: 0.1, truncated: 0.2, slow: { share: 0.1, ms: 20 }, rateLimitStorm: { from: 1, count: 2 } },
+        world: { contacts: 3 },
+        requestsPerMinute: 0,
+        faultSeed: 3,
+        faults: {
+          serverErrors: 0.2,
+          resets: 0.1,
+          truncated: 0.2,
+          slow: { share: 0.1, ms: 20 },
+          rateLimitStorm: { from: 1, count: 2 },
+        },
       });
       const outcomes: string[] = [];
       try {
@@ -319,7 +392,11 @@ describe('faults', () => {
 
 describe('ground truth', () => {
   it('says exactly what a complete extraction contains', async () => {
-    const truth = sb.world.groundTruth({ history: { from: 0, to: sb.world.now }, reportsFrom: '2000-01-01', reportsTo: '2100-01-01' });
+    const truth = sb.world.groundTruth({
+      history: { from: 0, to: sb.world.now },
+      reportsFrom: '2000-01-01',
+      reportsTo: '2100-01-01',
+    });
     expect(truth.records['contacts']).toBe(250);
     expect(truth.records['reports']).toBe(300);
     let pages = 0;

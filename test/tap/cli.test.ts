@@ -15,7 +15,12 @@ const file = (name: string, value: unknown): string => {
   writeFileSync(path, typeof value === 'string' ? value : JSON.stringify(value));
   return path;
 };
-const base = () => ({ access_token: sb.token, api_url: sb.url, requests_per_minute: 100_000, retry_backoff_seconds: 0.01 });
+const base = () => ({
+  access_token: sb.token,
+  api_url: sb.url,
+  requests_per_minute: 100_000,
+  retry_backoff_seconds: 0.01,
+});
 const quiet = { LOG_LEVEL: 'warn' };
 
 beforeAll(async () => {
@@ -28,7 +33,10 @@ describe('about, discover, version', () => {
   it('--about lists settings with types, defaults and secrecy, as JSON and markdown', async () => {
     const json = await runCli(TAP_BIN, ['--about']);
     expect(json.code).toBe(0);
-    const about = JSON.parse(json.stdout) as { settings: { name: string; secret: boolean; default?: unknown }[]; streams: unknown[] };
+    const about = JSON.parse(json.stdout) as {
+      settings: { name: string; secret: boolean; default?: unknown }[];
+      streams: unknown[];
+    };
     expect(about.settings.find((s) => s.name === 'access_token')?.secret).toBe(true);
     expect(about.settings.find((s) => s.name === 'private_key_jwk')?.secret).toBe(true);
     expect(about.settings.find((s) => s.name === 'requests_per_minute')?.default).toBe(45);
@@ -40,7 +48,12 @@ describe('about, discover, version', () => {
   it('--discover prints all 11 streams with FULL_TABLE metadata; history is off by default without start_date', async () => {
     const res = await runCli(TAP_BIN, ['--config', file('c.json', base()), '--discover']);
     expect(res.code).toBe(0);
-    const catalog = JSON.parse(res.stdout) as { streams: { tap_stream_id: string; metadata: { breadcrumb: string[]; metadata: Record<string, unknown> }[] }[] };
+    const catalog = JSON.parse(res.stdout) as {
+      streams: {
+        tap_stream_id: string;
+        metadata: { breadcrumb: string[]; metadata: Record<string, unknown> }[];
+      }[];
+    };
     expect(catalog.streams.map((s) => s.tap_stream_id).sort()).toHaveLength(11);
     for (const s of catalog.streams) {
       const root = s.metadata.find((m) => m.breadcrumb.length === 0)!.metadata;
@@ -54,13 +67,18 @@ describe('about, discover, version', () => {
   it('--version and --help tell the truth', async () => {
     expect((await runCli(TAP_BIN, ['--version'])).stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
     const help = await runCli(TAP_BIN, ['--help']);
-    for (const flag of ['--config', '--discover', '--catalog', '--state', '--about', '--format', '--test']) expect(help.stdout).toContain(flag);
+    for (const flag of ['--config', '--discover', '--catalog', '--state', '--about', '--format', '--test'])
+      expect(help.stdout).toContain(flag);
   });
 });
 
 describe('a sync through the CLI', () => {
   it('prints only valid Singer messages; every record validates against its schema; no secret anywhere', async () => {
-    const config = file('full.json', { ...base(), start_date: dayOf(sb.world.now - 60 * DAY), private_key_jwk: sb.jwk.current });
+    const config = file('full.json', {
+      ...base(),
+      start_date: dayOf(sb.world.now - 60 * DAY),
+      private_key_jwk: sb.jwk.current,
+    });
     const res = await runCli(TAP_BIN, ['--config', config]);
     expect(res.code, res.stderr).toBe(0);
     const ajv = new Ajv({ strict: false, allErrors: true });
@@ -84,10 +102,14 @@ describe('a sync through the CLI', () => {
   });
 
   it('reads config from ENV, merged after a file', async () => {
-    const res = await runCli(TAP_BIN, ['--config', file('partial.json', { api_url: sb.url }), '--config', 'ENV', '--test'], {
-      TAP_RDSTATION_CONVERSAS_ACCESS_TOKEN: sb.token,
-      TAP_RDSTATION_CONVERSAS_PRIVATE_KEY_JWK: JSON.stringify(sb.jwk.current),
-    });
+    const res = await runCli(
+      TAP_BIN,
+      ['--config', file('partial.json', { api_url: sb.url }), '--config', 'ENV', '--test'],
+      {
+        TAP_RDSTATION_CONVERSAS_ACCESS_TOKEN: sb.token,
+        TAP_RDSTATION_CONVERSAS_PRIVATE_KEY_JWK: JSON.stringify(sb.jwk.current),
+      },
+    );
     expect(res.code, res.stderr).toBe(0);
     expect(res.stderr).toMatch(/token accepted/);
     expect(res.stderr).toMatch(/connection test passed/);
@@ -95,22 +117,44 @@ describe('a sync through the CLI', () => {
   });
 
   it('syncs only what the catalog selects (metadata and legacy flags)', async () => {
-    const discovered = JSON.parse((await runCli(TAP_BIN, ['--config', file('d.json', base()), '--discover'])).stdout) as {
-      streams: { tap_stream_id: string; selected?: boolean; metadata: { breadcrumb: string[]; metadata: Record<string, unknown> }[] }[];
+    const discovered = JSON.parse(
+      (await runCli(TAP_BIN, ['--config', file('d.json', base()), '--discover'])).stdout,
+    ) as {
+      streams: {
+        tap_stream_id: string;
+        selected?: boolean;
+        metadata: { breadcrumb: string[]; metadata: Record<string, unknown> }[];
+      }[];
     };
     for (const s of discovered.streams) {
-      if (s.tap_stream_id === 'flows') s.metadata.find((m) => m.breadcrumb.length === 0)!.metadata['selected'] = true;
+      if (s.tap_stream_id === 'flows')
+        s.metadata.find((m) => m.breadcrumb.length === 0)!.metadata['selected'] = true;
       if (s.tap_stream_id === 'wallets') s.selected = true;
     }
-    const res = await runCli(TAP_BIN, ['--config', file('s.json', base()), '--catalog', file('cat.json', discovered)]);
+    const res = await runCli(TAP_BIN, [
+      '--config',
+      file('s.json', base()),
+      '--catalog',
+      file('cat.json', discovered),
+    ]);
     expect(res.code, res.stderr).toBe(0);
-    const streams = new Set(res.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { stream?: string }).stream).filter(Boolean));
+    const streams = new Set(
+      res.stdout
+        .trim()
+        .split('\n')
+        .map((l) => (JSON.parse(l) as { stream?: string }).stream)
+        .filter(Boolean),
+    );
     expect([...streams].sort()).toEqual(['flows', 'wallets']);
   });
 });
 
 describe('bad input: one clear line, non-zero exit, no stack trace, no secret', () => {
-  const expectOneLine = (res: { code: number | null; stdout: string; stderr: string }, pattern: RegExp, recordsBefore = false) => {
+  const expectOneLine = (
+    res: { code: number | null; stdout: string; stderr: string },
+    pattern: RegExp,
+    recordsBefore = false,
+  ) => {
     expect(res.code).not.toBe(0);
     const lines = res.stderr.trim().split('\n');
     expect(lines, res.stderr).toHaveLength(1);
@@ -125,13 +169,29 @@ describe('bad input: one clear line, non-zero exit, no stack trace, no secret', 
 
   it('no config, no token, unreadable config', async () => {
     expectOneLine(await runCli(TAP_BIN, [], quiet), /no --config/);
-    expectOneLine(await runCli(TAP_BIN, ['--config', file('nt.json', { api_url: sb.url })], quiet), /access_token is missing/);
-    expectOneLine(await runCli(TAP_BIN, ['--config', file('bad.json', `{"access_token": "${sb.token}",`)], quiet), /not valid JSON/);
-    expectOneLine(await runCli(TAP_BIN, ['--config', join(dir, 'nope.json')], quiet), /cannot read config file/);
+    expectOneLine(
+      await runCli(TAP_BIN, ['--config', file('nt.json', { api_url: sb.url })], quiet),
+      /access_token is missing/,
+    );
+    expectOneLine(
+      await runCli(TAP_BIN, ['--config', file('bad.json', `{"access_token": "${sb.token}",`)], quiet),
+      /not valid JSON/,
+    );
+    expectOneLine(
+      await runCli(TAP_BIN, ['--config', join(dir, 'nope.json')], quiet),
+      /cannot read config file/,
+    );
   });
 
   it('a wrong token (401)', async () => {
-    expectOneLine(await runCli(TAP_BIN, ['--config', file('wt.json', { ...base(), access_token: `${sb.token}x` })], quiet), /401.*access_token/);
+    expectOneLine(
+      await runCli(
+        TAP_BIN,
+        ['--config', file('wt.json', { ...base(), access_token: `${sb.token}x` })],
+        quiet,
+      ),
+      /401.*access_token/,
+    );
   });
 
   it('a bad JWK: not JSON, a public key, not RSA', async () => {
@@ -141,28 +201,70 @@ describe('bad input: one clear line, non-zero exit, no stack trace, no secret', 
       [publicJwk, /no "d"/],
       [{ kty: 'EC', crv: 'P-256', x: 'abc', y: 'def', d: 'ghi' }, /must be an RSA key/],
     ] as const) {
-      expectOneLine(await runCli(TAP_BIN, ['--config', file('jwk.json', { ...base(), private_key_jwk: jwk })], quiet), pattern);
+      expectOneLine(
+        await runCli(TAP_BIN, ['--config', file('jwk.json', { ...base(), private_key_jwk: jwk })], quiet),
+        pattern,
+      );
     }
   });
 
   it('history selected without start_date, and dates it cannot read', async () => {
-    const discovered = JSON.parse((await runCli(TAP_BIN, ['--config', file('d2.json', base()), '--discover'])).stdout) as { streams: { tap_stream_id: string; selected?: boolean }[] };
+    const discovered = JSON.parse(
+      (await runCli(TAP_BIN, ['--config', file('d2.json', base()), '--discover'])).stdout,
+    ) as { streams: { tap_stream_id: string; selected?: boolean }[] };
     for (const s of discovered.streams) s.selected = s.tap_stream_id === 'messages_history';
-    expectOneLine(await runCli(TAP_BIN, ['--config', file('h.json', base()), '--catalog', file('hc.json', discovered)], quiet), /start_date is not set/);
+    expectOneLine(
+      await runCli(
+        TAP_BIN,
+        ['--config', file('h.json', base()), '--catalog', file('hc.json', discovered)],
+        quiet,
+      ),
+      /start_date is not set/,
+    );
     for (const bad of ['ontem', '31/02/2026', '2026-13-01', '2026/01/01']) {
-      expectOneLine(await runCli(TAP_BIN, ['--config', file('date.json', { ...base(), start_date: bad })], quiet), /start_date .* is not a date/);
+      expectOneLine(
+        await runCli(TAP_BIN, ['--config', file('date.json', { ...base(), start_date: bad })], quiet),
+        /start_date .* is not a date/,
+      );
     }
-    expect((await runCli(TAP_BIN, ['--config', file('ok.json', { ...base(), start_date: '01/10/2026' }), '--discover'])).code).toBe(0);
+    expect(
+      (
+        await runCli(TAP_BIN, [
+          '--config',
+          file('ok.json', { ...base(), start_date: '01/10/2026' }),
+          '--discover',
+        ])
+      ).code,
+    ).toBe(0);
   });
 
   it('a non-JSON error body (an unknown route answers plain-text Not Found)', async () => {
-    expectOneLine(await runCli(TAP_BIN, ['--config', file('route.json', { ...base(), api_url: `${sb.url}/api` })], quiet), /404 Not Found.*api_url/);
+    expectOneLine(
+      await runCli(TAP_BIN, ['--config', file('route.json', { ...base(), api_url: `${sb.url}/api` })], quiet),
+      /404 Not Found.*api_url/,
+    );
   });
 
   it('HTML 5xx pages until the retry budget is spent: names the endpoint', async () => {
-    const broken = await startSandbox({ world: { contacts: 2 }, requestsPerMinute: 0, faults: { serverErrors: 1 } });
+    const broken = await startSandbox({
+      world: { contacts: 2 },
+      requestsPerMinute: 0,
+      faults: { serverErrors: 1 },
+    });
     try {
-      const res = await runCli(TAP_BIN, ['--config', file('5xx.json', { access_token: broken.token, api_url: broken.url, retry_backoff_seconds: 0.05, max_retry_seconds: 1 })], quiet);
+      const res = await runCli(
+        TAP_BIN,
+        [
+          '--config',
+          file('5xx.json', {
+            access_token: broken.token,
+            api_url: broken.url,
+            retry_backoff_seconds: 0.05,
+            max_retry_seconds: 1,
+          }),
+        ],
+        quiet,
+      );
       expectOneLine(res, /GET \/v2\/[a-z/-]+ failed after \d+ attempts.*server error 50[023]/);
       expect(res.stderr).not.toMatch(/<html>/);
     } finally {
@@ -173,7 +275,11 @@ describe('bad input: one clear line, non-zero exit, no stack trace, no secret', 
   it('history on a plan without it (403) says the Advanced plan is needed', async () => {
     sb.control.plan = 'pro';
     try {
-      const res = await runCli(TAP_BIN, ['--config', file('plan.json', { ...base(), start_date: '2026-01-01' })], quiet);
+      const res = await runCli(
+        TAP_BIN,
+        ['--config', file('plan.json', { ...base(), start_date: '2026-01-01' })],
+        quiet,
+      );
       expectOneLine(res, /403.*Advanced plan/, true);
       expect(res.stdout).not.toMatch(/"ACTIVATE_VERSION","stream":"messages_history"/);
     } finally {

@@ -4,8 +4,15 @@ import { ApiError } from '../../src/errors.js';
 import { startSandbox, type FaultOptions, type SandboxOptions } from '../../src/sandbox/index.js';
 import { DAY, dayOf, expectComplete, sync } from '../helpers.js';
 
-async function withSandbox<T>(options: SandboxOptions, fn: (sb: Awaited<ReturnType<typeof startSandbox>>) => Promise<T>): Promise<T> {
-  const sb = await startSandbox({ requestsPerMinute: 0, ...options, world: { seed: 21, contacts: 70, reports: 150, ...options.world } });
+async function withSandbox<T>(
+  options: SandboxOptions,
+  fn: (sb: Awaited<ReturnType<typeof startSandbox>>) => Promise<T>,
+): Promise<T> {
+  const sb = await startSandbox({
+    requestsPerMinute: 0,
+    ...options,
+    world: { seed: 21, contacts: 70, reports: 150, ...options.world },
+  });
   try {
     return await fn(sb);
   } finally {
@@ -13,11 +20,20 @@ async function withSandbox<T>(options: SandboxOptions, fn: (sb: Awaited<ReturnTy
   }
 }
 
-const completeUnder = (faults: FaultOptions, extra: Record<string, unknown> = {}, options: SandboxOptions = {}) =>
+const completeUnder = (
+  faults: FaultOptions,
+  extra: Record<string, unknown> = {},
+  options: SandboxOptions = {},
+) =>
   withSandbox({ faults, faultSeed: 9, ...options }, async (sb) => {
     const start = dayOf(sb.world.now - 80 * DAY);
     const end = dayOf(sb.world.now - DAY);
-    const { sink, summary } = await sync(sb, { start_date: start, end_date: end, private_key_jwk: sb.jwk.current, ...extra });
+    const { sink, summary } = await sync(sb, {
+      start_date: start,
+      end_date: end,
+      private_key_jwk: sb.jwk.current,
+      ...extra,
+    });
     expectComplete(sb, sink, start, end);
     return { sb, summary };
   });
@@ -30,7 +46,11 @@ describe('faults that retries absorb', () => {
   });
 
   it('the token bucket (a budget lower than configured), with Retry-After honoured', async () => {
-    const { sb, summary } = await completeUnder({}, { requests_per_minute: 6000 }, { requestsPerMinute: 3000, burst: 5, retryAfterSeconds: 0.05 });
+    const { sb, summary } = await completeUnder(
+      {},
+      { requests_per_minute: 6000 },
+      { requestsPerMinute: 3000, burst: 5, retryAfterSeconds: 0.05 },
+    );
     expect(sb.counters.rateLimited).toBeGreaterThan(0);
     expect(summary.throttles).toBe(sb.counters.rateLimited);
   });
@@ -56,13 +76,21 @@ describe('faults that retries absorb', () => {
   });
 
   it('everything at once', async () => {
-    await completeUnder({ serverErrors: 0.05, resets: 0.05, truncated: 0.05, rateLimitStorm: { from: 30, count: 10 } });
+    await completeUnder({
+      serverErrors: 0.05,
+      resets: 0.05,
+      truncated: 0.05,
+      rateLimitStorm: { from: 30, count: 10 },
+    });
   });
 });
 
 describe('faults that must end in a clear error, not a loop or silent loss', () => {
   const failure = async (promise: Promise<unknown>): Promise<ApiError> => {
-    const error = await promise.then(() => undefined, (e: unknown) => e);
+    const error = await promise.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(ApiError);
     return error as ApiError;
   };
@@ -75,22 +103,37 @@ describe('faults that must end in a clear error, not a loop or silent loss', () 
 
   it('history that repeats the same page (with a key)', () =>
     withSandbox({ faults: { repeatPages: true, paths: ['/v2/messages/history'] } }, async (sb) => {
-      const error = await failure(sync(sb, { start_date: '2000-01-01', private_key_jwk: sb.jwk.current }, { selected: ['messages_history'] }));
-      expect(error.message).toMatch(/GET \/v2\/messages\/history \(customer_id=[0-9a-f]{24}\).*page 2.*ignore `page`/);
+      const error = await failure(
+        sync(
+          sb,
+          { start_date: '2000-01-01', private_key_jwk: sb.jwk.current },
+          { selected: ['messages_history'] },
+        ),
+      );
+      expect(error.message).toMatch(
+        /GET \/v2\/messages\/history \(customer_id=[0-9a-f]{24}\).*page 2.*ignore `page`/,
+      );
     }));
 
   it('history that repeats the same page (no key: bounded by max_history_pages)', () =>
     withSandbox({ faults: { repeatPages: true, paths: ['/v2/messages/history'] } }, async (sb) => {
-      const error = await failure(sync(sb, { start_date: '2000-01-01', max_history_pages: 20 }, { selected: ['messages_history'] }));
+      const error = await failure(
+        sync(sb, { start_date: '2000-01-01', max_history_pages: 20 }, { selected: ['messages_history'] }),
+      );
       expect(error.message).toMatch(/GET \/v2\/messages\/history .*more than 20 pages/);
       expect(sb.count('/v2/messages/history')).toBeLessThan(20 * 8 + 70);
     }));
 
   it('reports that repeat the same page', () =>
-    withSandbox({ world: { reports: 400 }, faults: { repeatPages: true, paths: ['/v4/reports'] } }, async (sb) => {
-      const error = await failure(sync(sb, { start_date: dayOf(sb.world.now - 150 * DAY) }, { selected: ['reports'] }));
-      expect(error.message).toMatch(/GET \/v4\/reports window .* answered page 2/);
-    }));
+    withSandbox(
+      { world: { reports: 400 }, faults: { repeatPages: true, paths: ['/v4/reports'] } },
+      async (sb) => {
+        const error = await failure(
+          sync(sb, { start_date: dayOf(sb.world.now - 150 * DAY) }, { selected: ['reports'] }),
+        );
+        expect(error.message).toMatch(/GET \/v4\/reports window .* answered page 2/);
+      },
+    ));
 
   it('a token revoked mid-sync: 401, not retried', () =>
     withSandbox({}, async (sb) => {

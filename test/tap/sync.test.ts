@@ -9,13 +9,23 @@ let start: string;
 let end: string;
 
 beforeAll(async () => {
-  sb = await startSandbox({ world: { seed: 11, contacts: 230, reports: 400, reportDays: 200, historyDays: 120 }, requestsPerMinute: 0 });
+  sb = await startSandbox({
+    world: { seed: 11, contacts: 230, reports: 400, reportDays: 200, historyDays: 120 },
+    requestsPerMinute: 0,
+  });
   start = dayOf(sb.world.now - 100 * DAY);
   end = dayOf(sb.world.now - DAY);
 });
 afterAll(() => sb.close());
 
-type HistoryRecord = { customer_id: string; page: number; data: string; encrypted: boolean; kid: string | null; decrypt_error: string | null };
+type HistoryRecord = {
+  customer_id: string;
+  page: number;
+  data: string;
+  encrypted: boolean;
+  kid: string | null;
+  decrypt_error: string | null;
+};
 
 function historyByContact(records: Record<string, unknown>[]): Map<string, HistoryRecord[]> {
   const out = new Map<string, HistoryRecord[]>();
@@ -37,7 +47,11 @@ describe('a complete sync with a key', () => {
   });
 
   it('delivers every record of every stream', () => {
-    const truth = sb.world.groundTruth({ history: World.dayWindow(start, end), reportsFrom: start, reportsTo: end });
+    const truth = sb.world.groundTruth({
+      history: World.dayWindow(start, end),
+      reportsFrom: start,
+      reportsTo: end,
+    });
     for (const [stream, expected] of Object.entries(truth.records)) {
       expect(result.sink.records(stream).length, stream).toBe(expected);
     }
@@ -46,7 +60,9 @@ describe('a complete sync with a key', () => {
   });
 
   it('reads reports across several 90-day windows', () => {
-    expect(sb.world.reportsBetween(start, end).length).toBeGreaterThan(sb.world.reportsBetween(dayOf(sb.world.now - 89 * DAY), end).length);
+    expect(sb.world.reportsBetween(start, end).length).toBeGreaterThan(
+      sb.world.reportsBetween(dayOf(sb.world.now - 89 * DAY), end).length,
+    );
     const ids = new Set(result.sink.records('reports').map((r) => r['id']));
     expect(ids.size).toBe(sb.world.reportsBetween(start, end).length);
   });
@@ -59,7 +75,10 @@ describe('a complete sync with a key', () => {
     for (let i = 0; i < 230; i++) {
       const expected = chunks(sb.world.expectedMessages(i, window), 100);
       const pages = byContact.get(sb.world.contactId(i)) ?? [];
-      expect(pages.map((p) => p.page), `contact ${i}`).toEqual(expected.map((_, k) => k + 1));
+      expect(
+        pages.map((p) => p.page),
+        `contact ${i}`,
+      ).toEqual(expected.map((_, k) => k + 1));
       for (const [k, page] of pages.entries()) {
         if (sb.world.variant(i).rotatedKey) {
           expect(page.encrypted).toBe(true);
@@ -76,9 +95,16 @@ describe('a complete sync with a key', () => {
       }
     }
     const variants = Array.from({ length: 230 }, (_, i) => sb.world.variant(i));
-    expect(variants.some((v) => v.charset === 'latin1') && variants.some((v) => v.doubleEncoded) && variants.some((v) => v.controlChars)).toBe(true);
+    expect(
+      variants.some((v) => v.charset === 'latin1') &&
+        variants.some((v) => v.doubleEncoded) &&
+        variants.some((v) => v.controlChars),
+    ).toBe(true);
     expect(checked).toBeGreaterThan(100);
-    const all = [...byContact.values()].flat().filter((p) => !p.encrypted).flatMap((p) => JSON.parse(p.data) as { sent_by: string; content: string; created_at: string }[]);
+    const all = [...byContact.values()]
+      .flat()
+      .filter((p) => !p.encrypted)
+      .flatMap((p) => JSON.parse(p.data) as { sent_by: string; content: string; created_at: string }[]);
     expect(all.some((m) => m.sent_by === 'bot')).toBe(true);
     expect(all.some((m) => m.content.startsWith('%7B'))).toBe(true);
     expect(all.some((m) => m.content.includes('\u0000'))).toBe(true);
@@ -113,17 +139,26 @@ describe('a complete sync with a key', () => {
 describe('without a key', () => {
   it('keeps every page, encrypted, with no decrypt_error', async () => {
     const { sink } = await sync(sb, { start_date: start }, { selected: ['messages_history'] });
-    const truth = sb.world.groundTruth({ history: World.dayWindow(start, end), reportsFrom: start, reportsTo: end });
+    const truth = sb.world.groundTruth({
+      history: World.dayWindow(start, end),
+      reportsFrom: start,
+      reportsTo: end,
+    });
     const pages = sink.records('messages_history') as HistoryRecord[];
     expect(pages).toHaveLength(truth.records['messages_history']!);
-    expect(pages.every((p) => p.encrypted && p.decrypt_error === null && p.data.split('.').length === 5)).toBe(true);
+    expect(
+      pages.every((p) => p.encrypted && p.decrypt_error === null && p.data.split('.').length === 5),
+    ).toBe(true);
     expect(sink.records('contacts')).toHaveLength(0);
   });
 });
 
 describe('shapes', () => {
   it('accepts the alternate envelopes the sources report', async () => {
-    const alt = await startSandbox({ world: { seed: 3, contacts: 130, envelopes: 'alternate' }, requestsPerMinute: 0 });
+    const alt = await startSandbox({
+      world: { seed: 3, contacts: 130, envelopes: 'alternate' },
+      requestsPerMinute: 0,
+    });
     try {
       const { sink } = await sync(alt);
       expect(sink.records('contacts')).toHaveLength(130);
@@ -139,12 +174,18 @@ describe('shapes', () => {
   });
 
   it('maps each stream to its documented record shape', async () => {
-    const { sink } = await sync(sb, {}, { selected: ['employees', 'wallets', 'whatsapp_integrations', 'workflows'] });
+    const { sink } = await sync(
+      sb,
+      {},
+      { selected: ['employees', 'wallets', 'whatsapp_integrations', 'workflows'] },
+    );
     const employee = sink.records('employees')[0]!;
     expect(employee['id']).toBe(employee['_id']);
     expect(sink.records('wallets')[0]).toEqual({ name: sb.world.wallets()[0] });
     const integration = sink.records('whatsapp_integrations')[0]!;
     expect(JSON.parse(String(integration['data']))).toEqual(sb.world.whatsappIntegrations()[0]);
-    expect(JSON.parse(String(sink.records('workflows')[0]!['stages']))).toEqual(sb.world.workflows()[0]!['stages']);
+    expect(JSON.parse(String(sink.records('workflows')[0]!['stages']))).toEqual(
+      sb.world.workflows()[0]!['stages'],
+    );
   });
 });
