@@ -1,0 +1,109 @@
+/**
+ * The pipeline's source file (`conversas.json`, DESIGN §3): the tap config (inline, a file, or ENV), the
+ * description, per-stream selection and naming (layer, folder, table, a global prefix), trigger and retention.
+ */
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { Cron } from 'croner';
+import { readConfigSources, readJsonFile, type RawConfig } from '../config.js';
+import { ConfigError } from '../errors.js';
+import type { TableTarget } from '../catalog/store.js';
+import { STREAMS } from '../streams/index.js';
+
+export interface StreamSettings {
+  selected?: boolean;
+  layer?: string;
+  folder?: string;
+  table?: string;
+}
+
+export interface Source {
+  /** The name STATE is saved under in the catalog. */
+  name: string;
+  description: string;
+  config: RawConfig;
+  layer: string;
+  folder: string;
+  table_prefix: string;
+  schedule?: string;
+  retention_days: number;
+  streams: Record<string, StreamSettings>;
+}
+
+const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const MAX_NAME = 63;
+
+function checkName(kind: string, value: string): string {
+  if (!IDENT.test(value) || value.length > MAX_NAME) {
+    throw new ConfigError(`${kind} "${value}" is not a valid name: use letters, digits and _ (not first), at most ${MAX_NAME} characters`);
+  }
+  return value;
+}
+
+export function checkSchedule(expression: string): string {
+  try {
+    new Cron(expression, { paused: true }).stop();
+  } catch (error) {
+    throw new ConfigError(`schedule "${expression}" is not a valid cron expression (${(error as Error).message})`);
+  }
+  return expression;
+}
+
+export function parseSource(raw: RawConfig, baseDir = process.cwd()): Source {
+  const description = raw['description'] ?? '';
+  if (typeof description !== 'string') throw new ConfigError('description must be a string');
+  if (description.length > 140) throw new ConfigError(`description is ${description.length} characters; at most 140 are allowed`);
+
+  // The tap config: an object, "ENV", a file path, or a list of those merged in order.
+  const configValue = raw['config'] ?? {};
+  const parts = Array.isArray(configValue) ? configValue : [configValue];
+  const config: RawConfig = {};
+  for (const part of parts) {
+    if (typeof part === 'string') Object.assign(config, readConfigSources([part === 'ENV' || isAbsolute(part) ? part : resolve(baseDir, part)]));
+    else if (part && typeof part === 'object') Object.assign(config, part);
+    else throw new ConfigError('config must be an object, "ENV", a file path, or a list of those');
+  }
+
+  const streams = (raw['streams'] ?? {}) as Record<string, StreamSettings>;
+  if (typeof streams !== 'object' || Array.isArray(streams)) throw new ConfigError('streams must be an object keyed by stream name');
+  for (const [name, settings] of Object.entries(streams)) {
+    if (!STREAMS.some((s) => s.name === name)) throw new ConfigError(`streams.${name}: no such stream (known: ${STREAMS.map((s) => s.name).join(', ')})`);
+    if (!settings || typeof settings !== 'object') throw new ConfigError(`streams.${name} must be an object`);
+  }
+  const retention = raw['retention_days'] ?? 7;
+  if (typeof retention !== 'number' || !(retention >= 0)) throw new ConfigError('retention_days must be a number of days ≥ 0');
+  const source: Source = {
+    name: typeof raw['name'] === 'string' ? checkName('name', raw['name']) : 'rdstation_conversas',
+    description,
+    config,
+    layer: checkName('layer', String(raw['layer'] ?? 'raw')),
+    folder: String(raw['folder'] ?? ''),
+    table_prefix: String(raw['table_prefix'] ?? ''),
+    retention_days: retention,
+    streams,
+  };
+  if (raw['schedule'] !== undefined) source.schedule = checkSchedule(String(raw['schedule']));
+  for (const stream of STREAMS) if (source.streams[stream.name]?.selected !== false) tableFor(source, stream.name);
+  return source;
+}
+
+export function readSource(path: string): Source {
+  return parseSource(readJsonFile(path, 'source'), dirname(resolve(path)));
+}
+
+/** Where a stream lands: layer (a schema) and name = folder + table_prefix + table. */
+export function tableFor(source: Source, stream: string): TableTarget {
+  const settings = source.streams[stream] ?? {};
+  const layer = checkName(`streams.${stream}.layer`, settings.layer ?? source.layer);
+  const folder = settings.folder ?? source.folder;
+  const name = checkName(`table name for ${stream}`, `${folder}${source.table_prefix}${settings.table ?? stream}`);
+  return { stream, layer, folder, name };
+}
+
+/** Selected streams: those not switched off; messages_history only when start_date is set (or asked for). */
+export function selectedStreams(source: Source, hasStartDate: boolean): string[] {
+  return STREAMS.filter((s) => {
+    const flag = source.streams[s.name]?.selected;
+    if (flag !== undefined) return flag;
+    return !s.requires || (s.requires === 'start_date' && hasStartDate);
+  }).map((s) => s.name);
+}
