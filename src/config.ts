@@ -109,6 +109,14 @@ export const SETTINGS: readonly Setting[] = [
     default: 2000,
     description: 'Safety bound on history pages per contact (guards against an API that ignores `page`).',
   },
+  {
+    name: 'state_interval_seconds',
+    type: 'number',
+    required: false,
+    secret: false,
+    default: 2,
+    description: 'How often messages_history progress is written as STATE (what a resumed sync can skip).',
+  },
 ];
 
 export interface TapConfig {
@@ -124,6 +132,7 @@ export interface TapConfig {
   max_retry_seconds: number;
   retry_backoff_seconds: number;
   max_history_pages: number;
+  state_interval_seconds: number;
 }
 
 export type RawConfig = Record<string, unknown>;
@@ -243,6 +252,7 @@ export function validateConfig(raw: RawConfig, now = Date.now()): TapConfig {
     max_retry_seconds: numberSetting(raw, byName('max_retry_seconds')),
     retry_backoff_seconds: numberSetting(raw, byName('retry_backoff_seconds')),
     max_history_pages: numberSetting(raw, byName('max_history_pages')),
+    state_interval_seconds: numberSetting(raw, byName('state_interval_seconds')),
   };
   if (startDate) config.start_date = startDate;
   if (jwkValue !== undefined && jwkValue !== null && jwkValue !== '')

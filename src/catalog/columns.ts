@@ -31,7 +31,12 @@ function typesOf(schema: SchemaLike): string[] {
 
 export function columnKind(schema: SchemaLike): ColumnKind {
   const types = typesOf(schema);
-  if (types.length !== 1) return types.length === 0 ? { kind: 'JSON' } : types.every((t) => t === 'integer' || t === 'number') ? { kind: 'DOUBLE' } : { kind: 'VARCHAR' };
+  if (types.length !== 1)
+    return types.length === 0
+      ? { kind: 'JSON' }
+      : types.every((t) => t === 'integer' || t === 'number')
+        ? { kind: 'DOUBLE' }
+        : { kind: 'VARCHAR' };
   switch (types[0]) {
     case 'string':
       return { kind: schema.format === 'date-time' ? 'TIMESTAMPTZ' : 'VARCHAR' };
@@ -67,13 +72,18 @@ export const quoteIdent = (name: string): string => `"${name.replace(/"/g, '""')
 const quoteString = (text: string): string => `'${text.replace(/'/g, "''")}'`;
 
 export function sqlType(type: ColumnKind): string {
-  if (type.kind === 'STRUCT') return `STRUCT(${type.fields.map((f) => `${quoteIdent(f.name)} ${sqlType(f.type)}`).join(', ')})`;
+  if (type.kind === 'STRUCT')
+    return `STRUCT(${type.fields.map((f) => `${quoteIdent(f.name)} ${sqlType(f.type)}`).join(', ')})`;
   return type.kind;
 }
 
 /** The `columns={...}` argument of read_json for these columns plus the bookkeeping ones. */
 export function readJsonColumns(columns: Column[]): string {
-  const all = [...columns.map((c) => [c.name, sqlType(c.type)]), [SEQUENCE_COLUMN, 'BIGINT'], [EXTRA_COLUMN, 'JSON']];
+  const all = [
+    ...columns.map((c) => [c.name, sqlType(c.type)]),
+    [SEQUENCE_COLUMN, 'BIGINT'],
+    [EXTRA_COLUMN, 'JSON'],
+  ];
   return `{${all.map(([name, type]) => `${quoteString(name!)}: ${quoteString(type!)}`).join(', ')}}`;
 }
 
@@ -84,7 +94,11 @@ function fit(value: unknown, type: ColumnKind, extra: Record<string, unknown>): 
   if (value === null || value === undefined) return null;
   switch (type.kind) {
     case 'VARCHAR':
-      return typeof value === 'string' ? value : typeof value === 'object' ? JSON.stringify(value) : String(value);
+      return typeof value === 'string'
+        ? value
+        : typeof value === 'object'
+          ? JSON.stringify(value)
+          : String(value);
     case 'BIGINT':
       return Number.isSafeInteger(value) ? value : NOTHING;
     case 'DOUBLE':
@@ -92,7 +106,11 @@ function fit(value: unknown, type: ColumnKind, extra: Record<string, unknown>): 
     case 'BOOLEAN':
       return typeof value === 'boolean' ? value : NOTHING;
     case 'TIMESTAMPTZ':
-      return typeof value === 'string' && /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}/.test(value) && !Number.isNaN(Date.parse(value)) ? value : NOTHING;
+      return typeof value === 'string' &&
+        /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}/.test(value) &&
+        !Number.isNaN(Date.parse(value))
+        ? value
+        : NOTHING;
     case 'JSON':
       return value;
     case 'STRUCT': {
@@ -107,7 +125,11 @@ function fit(value: unknown, type: ColumnKind, extra: Record<string, unknown>): 
  * The row for a record: known fields fitted to their columns; the rest (at any depth) collected into
  * `extra`, mirroring the record's shape.
  */
-export function splitRecord(record: Record<string, unknown>, columns: Column[], extra: Record<string, unknown>): Record<string, unknown> {
+export function splitRecord(
+  record: Record<string, unknown>,
+  columns: Column[],
+  extra: Record<string, unknown>,
+): Record<string, unknown> {
   const row: Record<string, unknown> = {};
   const known = new Map(columns.map((c) => [c.name, c]));
   for (const [name, value] of Object.entries(record)) {

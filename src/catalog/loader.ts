@@ -78,7 +78,11 @@ export class CatalogLoader implements SingerSink {
     switch (message.type) {
       case 'SCHEMA': {
         const target = this.o.resolve(message.stream);
-        this.streams.set(message.stream, { target, keys: message.key_properties ?? [], columns: columnsOf(message.schema) });
+        this.streams.set(message.stream, {
+          target,
+          keys: message.key_properties ?? [],
+          columns: columnsOf(message.schema),
+        });
         if (!this.started.has(message.stream)) this.started.set(message.stream, Date.now());
         return;
       }
@@ -138,7 +142,10 @@ export class CatalogLoader implements SingerSink {
     this.bufferedBytes = 0;
     if (batches.length === 0 && state === undefined) return;
     try {
-      await this.o.store.append(batches, state === undefined ? undefined : { source: this.o.source, value: state });
+      await this.o.store.append(
+        batches,
+        state === undefined ? undefined : { source: this.o.source, value: state },
+      );
     } finally {
       for (const { file } of batches) rmSync(file, { force: true });
     }
@@ -148,11 +155,26 @@ export class CatalogLoader implements SingerSink {
     const info = this.streams.get(stream);
     if (!info?.target) return;
     const buffer = await this.bufferFor(stream, version, info);
-    const { rows } = await this.o.store.activate(info.target, buffer.pending, info.keys, this.o.retentionDays);
+    const { rows } = await this.o.store.activate(
+      info.target,
+      buffer.pending,
+      info.keys,
+      this.o.retentionDays,
+    );
     this.buffers.delete(`${stream}\u0000${version}`);
     const seconds = (Date.now() - (this.started.get(stream) ?? Date.now())) / 1000;
-    this.loaded.push({ stream, layer: info.target.layer, folder: info.target.folder, table: info.target.name, rows, version: buffer.pending.version, seconds });
-    this.o.log.debug(`${info.target.layer}.${info.target.name}: version ${buffer.pending.version} is current (${rows} rows)`);
+    this.loaded.push({
+      stream,
+      layer: info.target.layer,
+      folder: info.target.folder,
+      table: info.target.name,
+      rows,
+      version: buffer.pending.version,
+      seconds,
+    });
+    this.o.log.debug(
+      `${info.target.layer}.${info.target.name}: version ${buffer.pending.version} is current (${rows} rows)`,
+    );
   }
 
   /**

@@ -6,7 +6,14 @@
  */
 import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
 import { UserError } from '../errors.js';
-import { quoteIdent, readJsonColumns, sqlType, EXTRA_COLUMN, SEQUENCE_COLUMN, type Column } from './columns.js';
+import {
+  quoteIdent,
+  readJsonColumns,
+  sqlType,
+  EXTRA_COLUMN,
+  SEQUENCE_COLUMN,
+  type Column,
+} from './columns.js';
 
 export interface TableTarget {
   stream: string;
@@ -64,7 +71,8 @@ export class CatalogStore {
       instance = await DuckDBInstance.create(path);
     } catch (error) {
       const message = (error as Error).message;
-      if (/lock/i.test(message)) throw new UserError(`the catalog ${path} is in use by another process (a running sync or schedule?)`);
+      if (/lock/i.test(message))
+        throw new UserError(`the catalog ${path} is in use by another process (a running sync or schedule?)`);
       throw new UserError(`cannot open the catalog ${path}: ${message.split('\n')[0]}`);
     }
     const db = await instance.connect();
@@ -107,28 +115,56 @@ export class CatalogStore {
       );
       for (const row of pending) {
         if (Number(row['singer_version']) === singerVersion) {
-          const [max] = await this.rows(`SELECT coalesce(max(${SEQUENCE_COLUMN}), 0) AS m FROM ${qualified(VERSIONS_SCHEMA, String(row['physical']))}`);
-          return { physical: String(row['physical']), version: Number(row['version']), nextSequence: Number(max!['m']) + 1 };
+          const [max] = await this.rows(
+            `SELECT coalesce(max(${SEQUENCE_COLUMN}), 0) AS m FROM ${qualified(VERSIONS_SCHEMA, String(row['physical']))}`,
+          );
+          return {
+            physical: String(row['physical']),
+            version: Number(row['version']),
+            nextSequence: Number(max!['m']) + 1,
+          };
         }
         // A pending version of an abandoned run: never activated, so nobody reads it.
         await this.db.run(`DROP TABLE IF EXISTS ${qualified(VERSIONS_SCHEMA, String(row['physical']))}`);
-        await this.db.run(`DELETE FROM ${META}.versions WHERE layer = $1 AND table_name = $2 AND physical = $3`, [target.layer, target.name, String(row['physical'])]);
+        await this.db.run(
+          `DELETE FROM ${META}.versions WHERE layer = $1 AND table_name = $2 AND physical = $3`,
+          [target.layer, target.name, String(row['physical'])],
+        );
       }
-      const [last] = await this.rows(`SELECT coalesce(max(version), 0) AS v FROM ${META}.versions WHERE layer = $1 AND table_name = $2`, [target.layer, target.name]);
+      const [last] = await this.rows(
+        `SELECT coalesce(max(version), 0) AS v FROM ${META}.versions WHERE layer = $1 AND table_name = $2`,
+        [target.layer, target.name],
+      );
       const version = Number(last!['v']) + 1;
       const physical = `${physicalName(target, version)}__pending`;
-      const defs = [...columns.map((c) => `${quoteIdent(c.name)} ${sqlType(c.type)}`), `${SEQUENCE_COLUMN} BIGINT`, `${EXTRA_COLUMN} JSON`];
+      const defs = [
+        ...columns.map((c) => `${quoteIdent(c.name)} ${sqlType(c.type)}`),
+        `${SEQUENCE_COLUMN} BIGINT`,
+        `${EXTRA_COLUMN} JSON`,
+      ];
       await this.db.run(`CREATE TABLE ${qualified(VERSIONS_SCHEMA, physical)} (${defs.join(', ')})`);
       await this.db.run(
         `INSERT INTO ${META}.versions (layer, table_name, folder, stream, version, singer_version, physical, status, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', $8::TIMESTAMPTZ)`,
-        [target.layer, target.name, target.folder, target.stream, version, singerVersion, physical, this.now().toISOString()],
+        [
+          target.layer,
+          target.name,
+          target.folder,
+          target.stream,
+          version,
+          singerVersion,
+          physical,
+          this.now().toISOString(),
+        ],
       );
       return { physical, version, nextSequence: 1 };
     });
   }
 
   /** Bulk-loads NDJSON files into pending tables and saves the tap's STATE, all in one transaction. */
-  async append(batches: { pending: Pending; file: string; columns: Column[] }[], state?: { source: string; value: unknown }): Promise<void> {
+  async append(
+    batches: { pending: Pending; file: string; columns: Column[] }[],
+    state?: { source: string; value: unknown },
+  ): Promise<void> {
     await this.transaction(async () => {
       for (const { pending, file, columns } of batches) {
         await this.db.run(
@@ -136,7 +172,11 @@ export class CatalogStore {
         );
       }
       if (state) {
-        await this.db.run(`INSERT OR REPLACE INTO ${META}.state VALUES ($1, $2::JSON, $3::TIMESTAMPTZ)`, [state.source, JSON.stringify(state.value), this.now().toISOString()]);
+        await this.db.run(`INSERT OR REPLACE INTO ${META}.state VALUES ($1, $2::JSON, $3::TIMESTAMPTZ)`, [
+          state.source,
+          JSON.stringify(state.value),
+          this.now().toISOString(),
+        ]);
       }
     });
   }
@@ -145,18 +185,32 @@ export class CatalogStore {
    * Makes a pending version current, atomically: dedupes by key (a resumed sync may resend rows), switches
    * the layer's view, supersedes the old version, and drops superseded versions older than retention.
    */
-  async activate(target: TableTarget, pending: Pending, keys: string[], retentionDays: number): Promise<{ version: number; rows: number }> {
+  async activate(
+    target: TableTarget,
+    pending: Pending,
+    keys: string[],
+    retentionDays: number,
+  ): Promise<{ version: number; rows: number }> {
     return this.transaction(async () => {
       const source = qualified(VERSIONS_SCHEMA, pending.physical);
       const physical = physicalName(target, pending.version);
-      const dedupe = keys.length ? `QUALIFY row_number() OVER (PARTITION BY ${keys.map(quoteIdent).join(', ')} ORDER BY ${SEQUENCE_COLUMN} DESC) = 1` : '';
-      await this.db.run(`CREATE TABLE ${qualified(VERSIONS_SCHEMA, physical)} AS SELECT * FROM ${source} ${dedupe} ORDER BY ${SEQUENCE_COLUMN}`);
+      const dedupe = keys.length
+        ? `QUALIFY row_number() OVER (PARTITION BY ${keys.map(quoteIdent).join(', ')} ORDER BY ${SEQUENCE_COLUMN} DESC) = 1`
+        : '';
+      await this.db.run(
+        `CREATE TABLE ${qualified(VERSIONS_SCHEMA, physical)} AS SELECT * FROM ${source} ${dedupe} ORDER BY ${SEQUENCE_COLUMN}`,
+      );
       await this.db.run(`ALTER TABLE ${qualified(VERSIONS_SCHEMA, physical)} DROP COLUMN ${SEQUENCE_COLUMN}`);
-      const [counts] = await this.rows(`SELECT count(*) AS n, count(${EXTRA_COLUMN}) AS extra FROM ${qualified(VERSIONS_SCHEMA, physical)}`);
-      if (Number(counts!['extra']) === 0) await this.db.run(`ALTER TABLE ${qualified(VERSIONS_SCHEMA, physical)} DROP COLUMN ${EXTRA_COLUMN}`);
+      const [counts] = await this.rows(
+        `SELECT count(*) AS n, count(${EXTRA_COLUMN}) AS extra FROM ${qualified(VERSIONS_SCHEMA, physical)}`,
+      );
+      if (Number(counts!['extra']) === 0)
+        await this.db.run(`ALTER TABLE ${qualified(VERSIONS_SCHEMA, physical)} DROP COLUMN ${EXTRA_COLUMN}`);
       await this.db.run(`DROP TABLE ${source}`);
       await this.db.run(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(target.layer)}`);
-      await this.db.run(`CREATE OR REPLACE VIEW ${qualified(target.layer, target.name)} AS SELECT * FROM ${qualified(VERSIONS_SCHEMA, physical)}`);
+      await this.db.run(
+        `CREATE OR REPLACE VIEW ${qualified(target.layer, target.name)} AS SELECT * FROM ${qualified(VERSIONS_SCHEMA, physical)}`,
+      );
       const at = this.now().toISOString();
       await this.db.run(
         `UPDATE ${META}.versions SET status = 'superseded', superseded_at = $3::TIMESTAMPTZ WHERE layer = $1 AND table_name = $2 AND status = 'current'`,
@@ -181,7 +235,10 @@ export class CatalogStore {
     );
     for (const row of old) {
       await this.db.run(`DROP TABLE IF EXISTS ${qualified(VERSIONS_SCHEMA, String(row['physical']))}`);
-      await this.db.run(`DELETE FROM ${META}.versions WHERE layer = $1 AND table_name = $2 AND physical = $3`, [target.layer, target.name, String(row['physical'])]);
+      await this.db.run(
+        `DELETE FROM ${META}.versions WHERE layer = $1 AND table_name = $2 AND physical = $3`,
+        [target.layer, target.name, String(row['physical'])],
+      );
     }
   }
 
@@ -199,23 +256,35 @@ export class CatalogStore {
       `SELECT layer, folder, table_name, stream, rows, version, activated_at::VARCHAR AS last_sync FROM ${META}.versions WHERE status = 'current' ORDER BY layer, table_name`,
     );
     return rows.map((r) => ({
-      layer: String(r['layer']), folder: String(r['folder'] ?? ''), table: String(r['table_name']), stream: String(r['stream']),
-      rows: Number(r['rows']), version: Number(r['version']), last_sync: String(r['last_sync']),
+      layer: String(r['layer']),
+      folder: String(r['folder'] ?? ''),
+      table: String(r['table_name']),
+      stream: String(r['stream']),
+      rows: Number(r['rows']),
+      version: Number(r['version']),
+      last_sync: String(r['last_sync']),
     }));
   }
 
   /** Versions of a table named `name` or `layer.name`. */
   async versions(table: string): Promise<VersionInfo[]> {
-    const [layer, name] = table.includes('.') ? (table.split('.', 2) as [string, string]) : [undefined, table];
+    const [layer, name] = table.includes('.')
+      ? (table.split('.', 2) as [string, string])
+      : [undefined, table];
     const rows = await this.rows(
       `SELECT layer, table_name, version, status, rows, created_at::VARCHAR AS c, activated_at::VARCHAR AS a, superseded_at::VARCHAR AS s, physical
        FROM ${META}.versions WHERE table_name = $1 AND ($2::VARCHAR IS NULL OR layer = $2) ORDER BY layer, version DESC`,
       [name, layer ?? null],
     );
     return rows.map((r) => ({
-      layer: String(r['layer']), table: String(r['table_name']), version: Number(r['version']),
-      status: String(r['status']) as VersionInfo['status'], rows: r['rows'] === null ? null : Number(r['rows']),
-      created_at: String(r['c']), activated_at: (r['a'] as string | null) ?? null, superseded_at: (r['s'] as string | null) ?? null,
+      layer: String(r['layer']),
+      table: String(r['table_name']),
+      version: Number(r['version']),
+      status: String(r['status']) as VersionInfo['status'],
+      rows: r['rows'] === null ? null : Number(r['rows']),
+      created_at: String(r['c']),
+      activated_at: (r['a'] as string | null) ?? null,
+      superseded_at: (r['s'] as string | null) ?? null,
       physical: `${VERSIONS_SCHEMA}.${String(r['physical'])}`,
     }));
   }

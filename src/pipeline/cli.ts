@@ -38,7 +38,9 @@ function loadSource(opts: SourceOptions): Source {
   const source = path ? readSource(path) : parseSource({});
   if (opts.config.length) Object.assign(source.config, readConfigSources(opts.config));
   if (!path && !opts.sandbox && opts.config.length === 0) {
-    throw new ConfigError(`no source: write ${DEFAULT_SOURCE} (see README), pass --source FILE or --config FILE, or try --sandbox`);
+    throw new ConfigError(
+      `no source: write ${DEFAULT_SOURCE} (see README), pass --source FILE or --config FILE, or try --sandbox`,
+    );
   }
   return source;
 }
@@ -47,17 +49,32 @@ function withSourceOptions(command: Command): Command {
   return command
     .option('-s, --source <file>', `source file (default ${DEFAULT_SOURCE} when present)`)
     .option('--db <file>', 'DuckDB catalog file', DEFAULT_DB)
-    .option('-c, --config <file>', 'tap config file merged over the source\'s (repeatable; ENV reads variables)', collect, [])
+    .option(
+      '-c, --config <file>',
+      "tap config file merged over the source's (repeatable; ENV reads variables)",
+      collect,
+      [],
+    )
     .option('--sandbox', 'sync from the built-in API simulator (no account needed)')
     .option('--contacts <n>', 'contacts in the --sandbox world', '300');
 }
 
-async function syncOnce(source: Source, opts: SourceOptions, log: Logger, demo: Demo | undefined, signal: AbortSignal): Promise<void> {
+async function syncOnce(
+  source: Source,
+  opts: SourceOptions,
+  log: Logger,
+  demo: Demo | undefined,
+  signal: AbortSignal,
+): Promise<void> {
   const progress = new ProgressView(process.stderr);
   const started = Date.now();
   try {
     const result = await runPipeline({
-      source, db: opts.db, log, signal, fresh: Boolean(opts.fresh),
+      source,
+      db: opts.db,
+      log,
+      signal,
+      fresh: Boolean(opts.fresh),
       ...(demo ? { overrides: demo.overrides } : {}),
       onProgress: (e) => progress.update(e),
     });
@@ -67,7 +84,9 @@ async function syncOnce(source: Source, opts: SourceOptions, log: Logger, demo: 
     const realMinutes = result.tap.requests / 48;
     process.stdout.write(
       `${result.resumed ? 'resumed sync' : 'sync'} done in ${seconds.toFixed(1)} s: ${result.tap.requests} requests` +
-        (demo ? ` (about ${realMinutes < 1 ? '<1' : Math.ceil(realMinutes)} min at the real API's ~48 requests/minute)` : '') +
+        (demo
+          ? ` (about ${realMinutes < 1 ? '<1' : Math.ceil(realMinutes)} min at the real API's ~48 requests/minute)`
+          : '') +
         `; catalog ${opts.db}\n`,
     );
   } finally {
@@ -78,11 +97,17 @@ async function syncOnce(source: Source, opts: SourceOptions, log: Logger, demo: 
 async function main(argv: string[]): Promise<number> {
   const log = createLogger();
   const program = new Command(PROGRAM)
-    .description('RD Station Conversas into a DuckDB catalog: sync, load Singer messages, schedule, inspect tables and versions.')
+    .description(
+      'RD Station Conversas into a DuckDB catalog: sync, load Singer messages, schedule, inspect tables and versions.',
+    )
     .version(VERSION, '-V, --version')
     .showHelpAfterError();
 
-  withSourceOptions(program.command('sync').description('run the tap and load the result into the catalog (resumes an interrupted sync)'))
+  withSourceOptions(
+    program
+      .command('sync')
+      .description('run the tap and load the result into the catalog (resumes an interrupted sync)'),
+  )
     .option('--fresh', 'ignore a saved STATE and start a new full sync')
     .action(async (opts: SourceOptions) => {
       const source = loadSource(opts);
@@ -100,53 +125,81 @@ async function main(argv: string[]): Promise<number> {
 
   program
     .command('load')
-    .description('read Singer messages on stdin into the catalog (a Singer target); echoes each committed STATE')
+    .description(
+      'read Singer messages on stdin into the catalog (a Singer target); echoes each committed STATE',
+    )
     .option('--db <file>', 'DuckDB catalog file', DEFAULT_DB)
     .option('-s, --source <file>', 'source file for naming, retention and the state name')
     .option('--layer <name>', 'layer (schema) for every table')
     .option('--folder <text>', 'folder: the start of every table name')
     .option('--prefix <text>', 'table prefix')
     .option('--retention-days <n>', 'days old versions stay queryable')
-    .action(async (opts: { db: string; source?: string; layer?: string; folder?: string; prefix?: string; retentionDays?: string }) => {
-      const source = opts.source ? readSource(opts.source) : parseSource({});
-      if (opts.layer) source.layer = opts.layer;
-      if (opts.folder !== undefined) source.folder = opts.folder;
-      if (opts.prefix !== undefined) source.table_prefix = opts.prefix;
-      if (opts.retentionDays !== undefined) source.retention_days = Number(opts.retentionDays);
-      const store = await CatalogStore.open(opts.db);
-      const loader = new CatalogLoader({
-        store, source: source.name, retentionDays: source.retention_days, log,
-        resolve: (stream) => (source.streams[stream]?.selected === false ? undefined : tableFor(source, stream)),
-        onState: (value) => void process.stdout.write(JSON.stringify(value) + '\n'),
-      });
-      try {
-        const lines = createInterface({ input: process.stdin, crlfDelay: Infinity });
-        let n = 0;
-        for await (const line of lines) {
-          n += 1;
-          if (!line.trim()) continue;
-          let message: SingerMessage;
-          try {
-            message = JSON.parse(line) as SingerMessage;
-          } catch {
-            throw new UserError(`input line ${n} is not JSON (is something other than Singer messages on the tap's stdout?)`);
+    .action(
+      async (opts: {
+        db: string;
+        source?: string;
+        layer?: string;
+        folder?: string;
+        prefix?: string;
+        retentionDays?: string;
+      }) => {
+        const source = opts.source ? readSource(opts.source) : parseSource({});
+        if (opts.layer) source.layer = opts.layer;
+        if (opts.folder !== undefined) source.folder = opts.folder;
+        if (opts.prefix !== undefined) source.table_prefix = opts.prefix;
+        if (opts.retentionDays !== undefined) source.retention_days = Number(opts.retentionDays);
+        const store = await CatalogStore.open(opts.db);
+        const loader = new CatalogLoader({
+          store,
+          source: source.name,
+          retentionDays: source.retention_days,
+          log,
+          resolve: (stream) =>
+            source.streams[stream]?.selected === false ? undefined : tableFor(source, stream),
+          onState: (value) => void process.stdout.write(JSON.stringify(value) + '\n'),
+        });
+        try {
+          const lines = createInterface({ input: process.stdin, crlfDelay: Infinity });
+          let n = 0;
+          for await (const line of lines) {
+            n += 1;
+            if (!line.trim()) continue;
+            let message: SingerMessage;
+            try {
+              message = JSON.parse(line) as SingerMessage;
+            } catch {
+              throw new UserError(
+                `input line ${n} is not JSON (is something other than Singer messages on the tap's stdout?)`,
+              );
+            }
+            if (!message || typeof message !== 'object' || typeof message.type !== 'string')
+              throw new UserError(`input line ${n} is not a Singer message`);
+            await loader.write(message);
           }
-          if (!message || typeof message !== 'object' || typeof message.type !== 'string') throw new UserError(`input line ${n} is not a Singer message`);
-          await loader.write(message);
+          const incomplete = await loader.finish();
+          for (const t of loader.loaded)
+            log.info(`${t.layer}.${t.table}: version ${t.version} (${t.rows} rows)`);
+          if (incomplete.length) {
+            throw new UserError(
+              `input ended before ${incomplete.join(', ')} finished (no ACTIVATE_VERSION): their current tables are unchanged; the rows wait for a resumed run`,
+            );
+          }
+        } finally {
+          loader.close();
+          await store.close();
         }
-        const incomplete = await loader.finish();
-        for (const t of loader.loaded) log.info(`${t.layer}.${t.table}: version ${t.version} (${t.rows} rows)`);
-        if (incomplete.length) {
-          throw new UserError(`input ended before ${incomplete.join(', ')} finished (no ACTIVATE_VERSION): their current tables are unchanged; the rows wait for a resumed run`);
-        }
-      } finally {
-        loader.close();
-        await store.close();
-      }
-    });
+      },
+    );
 
-  withSourceOptions(program.command('schedule').description("run sync on the source's cron trigger until stopped (SIGINT/SIGTERM)"))
-    .option('--cron <expression>', 'cron expression (overrides the source\'s schedule; 6 fields allow seconds)')
+  withSourceOptions(
+    program
+      .command('schedule')
+      .description("run sync on the source's cron trigger until stopped (SIGINT/SIGTERM)"),
+  )
+    .option(
+      '--cron <expression>',
+      "cron expression (overrides the source's schedule; 6 fields allow seconds)",
+    )
     .option('--max-runs <n>', 'stop after this many syncs')
     .action(async (opts: SourceOptions & { cron?: string; maxRuns?: string }) => {
       const source = loadSource(opts);
@@ -196,7 +249,8 @@ async function main(argv: string[]): Promise<number> {
       release();
       await demo?.sandbox.close();
       log.info(`schedule stopped after ${runs} sync(s)`);
-      if (failures > 0 && controller.signal.aborted === false) throw new UserError(`${failures} scheduled sync(s) failed`);
+      if (failures > 0 && controller.signal.aborted === false)
+        throw new UserError(`${failures} scheduled sync(s) failed`);
     });
 
   program
@@ -206,7 +260,15 @@ async function main(argv: string[]): Promise<number> {
     .action(async (opts: { db: string }) => {
       const store = await openExisting(opts.db);
       try {
-        printTable(await store.tables(), ['layer', 'folder', 'table', 'stream', 'rows', 'version', 'last_sync']);
+        printTable(await store.tables(), [
+          'layer',
+          'folder',
+          'table',
+          'stream',
+          'rows',
+          'version',
+          'last_sync',
+        ]);
       } finally {
         await store.close();
       }
@@ -220,8 +282,18 @@ async function main(argv: string[]): Promise<number> {
       const store = await openExisting(opts.db);
       try {
         const versions = await store.versions(table);
-        if (versions.length === 0) throw new UserError(`no table "${table}" in ${opts.db}; see conversas tables`);
-        printTable(versions, ['layer', 'table', 'version', 'status', 'rows', 'activated_at', 'superseded_at', 'physical']);
+        if (versions.length === 0)
+          throw new UserError(`no table "${table}" in ${opts.db}; see conversas tables`);
+        printTable(versions, [
+          'layer',
+          'table',
+          'version',
+          'status',
+          'rows',
+          'activated_at',
+          'superseded_at',
+          'physical',
+        ]);
       } finally {
         await store.close();
       }
@@ -244,7 +316,9 @@ async function main(argv: string[]): Promise<number> {
 
   program
     .command('sandbox')
-    .description('serve the API simulator on 127.0.0.1 for manual use (prints the URL, token and private JWK file)')
+    .description(
+      'serve the API simulator on 127.0.0.1 for manual use (prints the URL, token and private JWK file)',
+    )
     .option('--port <n>', 'port (0 picks a free one)', '8787')
     .option('--seed <n>', 'world seed', '1')
     .option('--contacts <n>', 'contacts', '300')
@@ -252,7 +326,11 @@ async function main(argv: string[]): Promise<number> {
     .option('--rpm <n>', 'requests per minute per token (0: no limit)', '48')
     .option('--burst <n>', 'burst of the rate limit', '30')
     .option('--latency-ms <n>', 'latency added to every answer', '0')
-    .addOption(new Option('--plan <plan>', 'account plan (pro answers 403 on history)').choices(['advanced', 'pro']).default('advanced'))
+    .addOption(
+      new Option('--plan <plan>', 'account plan (pro answers 403 on history)')
+        .choices(['advanced', 'pro'])
+        .default('advanced'),
+    )
     .option('--jwk-out <file>', 'where to write the private JWK', './sandbox-private-jwk.json')
     .action(async (opts: Record<string, string>) => {
       const num = (name: string): number => {
@@ -261,7 +339,11 @@ async function main(argv: string[]): Promise<number> {
         return n;
       };
       const sandbox = await startSandbox({
-        port: num('port'), requestsPerMinute: num('rpm'), burst: num('burst'), latencyMs: num('latencyMs'), plan: opts['plan'] as 'advanced' | 'pro',
+        port: num('port'),
+        requestsPerMinute: num('rpm'),
+        burst: num('burst'),
+        latencyMs: num('latencyMs'),
+        plan: opts['plan'] as 'advanced' | 'pro',
         world: { seed: num('seed'), contacts: num('contacts'), meanMessages: num('messages') },
       });
       writeFileSync(opts['jwkOut']!, JSON.stringify(sandbox.jwk.current, null, 2), { mode: 0o600 });
@@ -288,8 +370,14 @@ async function openExisting(db: string): Promise<CatalogStore> {
 function printTable<T extends object>(rows: T[], columns: (keyof T & string)[]): void {
   const cells = rows.map((r) => columns.map((c) => String((r as Record<string, unknown>)[c] ?? '')));
   const widths = columns.map((c, i) => Math.max(c.length, ...cells.map((row) => row[i]!.length)));
-  const line = (values: string[]) => values.map((v, i) => v.padEnd(widths[i]!)).join('  ').trimEnd();
-  process.stdout.write([line(columns), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line)].join('\n') + '\n');
+  const line = (values: string[]) =>
+    values
+      .map((v, i) => v.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
+  process.stdout.write(
+    [line(columns), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line)].join('\n') + '\n',
+  );
 }
 
 main(process.argv).then(

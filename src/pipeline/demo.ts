@@ -12,7 +12,9 @@ export interface Demo {
 /** A small world and a budget high enough to finish in seconds (the real API allows ~48 requests/minute). */
 export const DEMO_BUDGET_PER_MINUTE = 6000;
 
-export async function startDemo(options: { contacts?: number; seed?: number; sandbox?: SandboxOptions } = {}): Promise<Demo> {
+export async function startDemo(
+  options: { contacts?: number; seed?: number; sandbox?: SandboxOptions } = {},
+): Promise<Demo> {
   const sandbox = await startSandbox({
     requestsPerMinute: DEMO_BUDGET_PER_MINUTE,
     burst: 30,

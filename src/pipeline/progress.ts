@@ -42,7 +42,8 @@ export class ProgressView {
   }
 
   private describe(l: Line): string {
-    const partitions = l.partitionsSeen !== undefined ? ` (${l.partitionsDone ?? 0}/${l.partitionsSeen} contacts)` : '';
+    const partitions =
+      l.partitionsSeen !== undefined ? ` (${l.partitionsDone ?? 0}/${l.partitionsSeen} contacts)` : '';
     return `${l.records} records${partitions}${l.done ? ' done' : ''}`;
   }
 
@@ -50,7 +51,8 @@ export class ProgressView {
     const rows = [...this.lines].map(([stream, l]) => {
       const ratio = l.done ? 1 : l.partitionsSeen ? (l.partitionsDone ?? 0) / l.partitionsSeen : undefined;
       const width = 24;
-      const bar = ratio === undefined ? '·'.repeat(width) : '█'.repeat(Math.round(ratio * width)).padEnd(width, '░');
+      const bar =
+        ratio === undefined ? '·'.repeat(width) : '█'.repeat(Math.round(ratio * width)).padEnd(width, '░');
       return `${stream.padEnd(31)} ${bar} ${this.describe(l)}`;
     });
     const up = this.drawn ? `\x1b[${this.drawn}A` : '';

@@ -34,7 +34,9 @@ const MAX_NAME = 63;
 
 function checkName(kind: string, value: string): string {
   if (!IDENT.test(value) || value.length > MAX_NAME) {
-    throw new ConfigError(`${kind} "${value}" is not a valid name: use letters, digits and _ (not first), at most ${MAX_NAME} characters`);
+    throw new ConfigError(
+      `${kind} "${value}" is not a valid name: use letters, digits and _ (not first), at most ${MAX_NAME} characters`,
+    );
   }
   return value;
 }
@@ -43,7 +45,9 @@ export function checkSchedule(expression: string): string {
   try {
     new Cron(expression, { paused: true }).stop();
   } catch (error) {
-    throw new ConfigError(`schedule "${expression}" is not a valid cron expression (${(error as Error).message})`);
+    throw new ConfigError(
+      `schedule "${expression}" is not a valid cron expression (${(error as Error).message})`,
+    );
   }
   return expression;
 }
@@ -51,26 +55,36 @@ export function checkSchedule(expression: string): string {
 export function parseSource(raw: RawConfig, baseDir = process.cwd()): Source {
   const description = raw['description'] ?? '';
   if (typeof description !== 'string') throw new ConfigError('description must be a string');
-  if (description.length > 140) throw new ConfigError(`description is ${description.length} characters; at most 140 are allowed`);
+  if (description.length > 140)
+    throw new ConfigError(`description is ${description.length} characters; at most 140 are allowed`);
 
   // The tap config: an object, "ENV", a file path, or a list of those merged in order.
   const configValue = raw['config'] ?? {};
   const parts = Array.isArray(configValue) ? configValue : [configValue];
   const config: RawConfig = {};
   for (const part of parts) {
-    if (typeof part === 'string') Object.assign(config, readConfigSources([part === 'ENV' || isAbsolute(part) ? part : resolve(baseDir, part)]));
+    if (typeof part === 'string')
+      Object.assign(
+        config,
+        readConfigSources([part === 'ENV' || isAbsolute(part) ? part : resolve(baseDir, part)]),
+      );
     else if (part && typeof part === 'object') Object.assign(config, part);
     else throw new ConfigError('config must be an object, "ENV", a file path, or a list of those');
   }
 
   const streams = (raw['streams'] ?? {}) as Record<string, StreamSettings>;
-  if (typeof streams !== 'object' || Array.isArray(streams)) throw new ConfigError('streams must be an object keyed by stream name');
+  if (typeof streams !== 'object' || Array.isArray(streams))
+    throw new ConfigError('streams must be an object keyed by stream name');
   for (const [name, settings] of Object.entries(streams)) {
-    if (!STREAMS.some((s) => s.name === name)) throw new ConfigError(`streams.${name}: no such stream (known: ${STREAMS.map((s) => s.name).join(', ')})`);
+    if (!STREAMS.some((s) => s.name === name))
+      throw new ConfigError(
+        `streams.${name}: no such stream (known: ${STREAMS.map((s) => s.name).join(', ')})`,
+      );
     if (!settings || typeof settings !== 'object') throw new ConfigError(`streams.${name} must be an object`);
   }
   const retention = raw['retention_days'] ?? 7;
-  if (typeof retention !== 'number' || !(retention >= 0)) throw new ConfigError('retention_days must be a number of days ≥ 0');
+  if (typeof retention !== 'number' || !(retention >= 0))
+    throw new ConfigError('retention_days must be a number of days ≥ 0');
   const source: Source = {
     name: typeof raw['name'] === 'string' ? checkName('name', raw['name']) : 'rdstation_conversas',
     description,
@@ -82,7 +96,8 @@ export function parseSource(raw: RawConfig, baseDir = process.cwd()): Source {
     streams,
   };
   if (raw['schedule'] !== undefined) source.schedule = checkSchedule(String(raw['schedule']));
-  for (const stream of STREAMS) if (source.streams[stream.name]?.selected !== false) tableFor(source, stream.name);
+  for (const stream of STREAMS)
+    if (source.streams[stream.name]?.selected !== false) tableFor(source, stream.name);
   return source;
 }
 
@@ -95,7 +110,10 @@ export function tableFor(source: Source, stream: string): TableTarget {
   const settings = source.streams[stream] ?? {};
   const layer = checkName(`streams.${stream}.layer`, settings.layer ?? source.layer);
   const folder = settings.folder ?? source.folder;
-  const name = checkName(`table name for ${stream}`, `${folder}${source.table_prefix}${settings.table ?? stream}`);
+  const name = checkName(
+    `table name for ${stream}`,
+    `${folder}${source.table_prefix}${settings.table ?? stream}`,
+  );
   return { stream, layer, folder, name };
 }
 

@@ -49,19 +49,28 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
     let tap: SyncSummary;
     try {
       tap = await runSync({
-        config, selected, sink: loader, log: o.log,
+        config,
+        selected,
+        sink: loader,
+        log: o.log,
         ...(resumed ? { state: saved } : {}),
         ...(o.signal ? { signal: o.signal } : {}),
         ...(o.onProgress ? { onProgress: o.onProgress } : {}),
       });
     } catch (error) {
       if (o.signal?.aborted && o.signal.reason instanceof InterruptedError) {
-        throw new UserError(`${o.signal.reason.message.split(';')[0]}; current tables are unchanged; run sync again to resume`, 130);
+        throw new UserError(
+          `${o.signal.reason.message.split(';')[0]}; current tables are unchanged; run sync again to resume`,
+          130,
+        );
       }
       throw error;
     }
     const incomplete = await loader.finish();
-    if (incomplete.length) throw new UserError(`the tap ended without finishing ${incomplete.join(', ')}; current tables are unchanged`);
+    if (incomplete.length)
+      throw new UserError(
+        `the tap ended without finishing ${incomplete.join(', ')}; current tables are unchanged`,
+      );
     return { tables: loader.loaded, tap, resumed };
   } finally {
     loader.close();
@@ -71,8 +80,16 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
 
 export function formatSummary(result: PipelineResult): string {
   const header = ['layer', 'folder', 'table', 'rows', 'version', 'seconds'];
-  const rows = result.tables.map((t) => [t.layer, t.folder, t.table, String(t.rows), String(t.version), t.seconds.toFixed(1)]);
+  const rows = result.tables.map((t) => [
+    t.layer,
+    t.folder,
+    t.table,
+    String(t.rows),
+    String(t.version),
+    t.seconds.toFixed(1),
+  ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i >= 3 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ');
+  const line = (cells: string[]) =>
+    cells.map((c, i) => (i >= 3 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ');
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n') + '\n';
 }

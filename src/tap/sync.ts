@@ -36,8 +36,6 @@ export interface SyncOptions {
   /** The limiter's burst (requests that may go at once after a quiet spell). */
   burst?: number;
   now?: () => number;
-  /** How often (ms) a child stream's progress is written as STATE. */
-  stateEveryMs?: number;
 }
 
 export interface SyncSummary {
@@ -267,7 +265,7 @@ export async function runSync(o: SyncOptions): Promise<SyncSummary> {
             partitionsDone: tracker.watermark,
             partitionsSeen: seen,
           });
-          if (Date.now() - lastState >= (o.stateEveryMs ?? 2000)) {
+          if (Date.now() - lastState >= config.state_interval_seconds * 1000) {
             lastState = Date.now();
             state.bookmarks[child.name] = tracker.bookmark(childVersion);
             await writeState();

@@ -15,8 +15,13 @@ let dir: string;
 let start: string;
 let end: string;
 const overrides = () => ({
-  access_token: sb.token, api_url: sb.url, private_key_jwk: sb.jwk.current, start_date: start, end_date: end,
-  requests_per_minute: 1_000_000, retry_backoff_seconds: 0.01,
+  access_token: sb.token,
+  api_url: sb.url,
+  private_key_jwk: sb.jwk.current,
+  start_date: start,
+  end_date: end,
+  requests_per_minute: 1_000_000,
+  retry_backoff_seconds: 0.01,
 });
 const dbPath = (name: string) => join(dir, `${name}.duckdb`);
 
@@ -28,7 +33,8 @@ async function query(db: string, sql: string): Promise<Record<string, unknown>[]
     await store.close();
   }
 }
-const count = async (db: string, table: string) => Number((await query(db, `SELECT count(*) AS n FROM ${table}`))[0]!['n']);
+const count = async (db: string, table: string) =>
+  Number((await query(db, `SELECT count(*) AS n FROM ${table}`))[0]!['n']);
 
 beforeAll(async () => {
   sb = await startSandbox({ world: { seed: 31, contacts: 45, reports: 120 }, requestsPerMinute: 0 });
@@ -43,13 +49,27 @@ describe('sync into the catalog', () => {
     const db = dbPath('e2e');
     const source = parseSource({ description: 'teste' });
     const first = await runPipeline({ source, db, log: silentLogger, overrides: overrides() });
-    const truth = sb.world.groundTruth({ history: World.dayWindow(start, end), reportsFrom: start, reportsTo: end });
+    const truth = sb.world.groundTruth({
+      history: World.dayWindow(start, end),
+      reportsFrom: start,
+      reportsTo: end,
+    });
     expect(first.tables).toHaveLength(11);
-    for (const [stream, n] of Object.entries(truth.records)) expect(await count(db, `raw.${stream}`), stream).toBe(n);
+    for (const [stream, n] of Object.entries(truth.records))
+      expect(await count(db, `raw.${stream}`), stream).toBe(n);
 
-    const cities = await query(db, `SELECT address.city AS city, full_name FROM raw.contacts WHERE _id = '${sb.world.contactId(3)}'`);
-    expect(cities[0]).toEqual({ city: (sb.world.contact(3)['address'] as { city: string }).city, full_name: sb.world.contact(3)['full_name'] });
-    const customer = await query(db, `SELECT customer.full_name AS name FROM raw.reports WHERE customer IS NOT NULL LIMIT 1`);
+    const cities = await query(
+      db,
+      `SELECT address.city AS city, full_name FROM raw.contacts WHERE _id = '${sb.world.contactId(3)}'`,
+    );
+    expect(cities[0]).toEqual({
+      city: (sb.world.contact(3)['address'] as { city: string }).city,
+      full_name: sb.world.contact(3)['full_name'],
+    });
+    const customer = await query(
+      db,
+      `SELECT customer.full_name AS name FROM raw.reports WHERE customer IS NOT NULL LIMIT 1`,
+    );
     expect(typeof customer[0]!['name']).toBe('string');
     const history = await query(db, `SELECT data FROM raw.messages_history WHERE NOT encrypted LIMIT 1`);
     expect(Array.isArray(JSON.parse(String(history[0]!['data'])))).toBe(true);
@@ -59,10 +79,17 @@ describe('sync into the catalog', () => {
     const store = await CatalogStore.open(db);
     try {
       const versions = await store.versions('raw.contacts');
-      expect(versions.map((v) => [v.version, v.status])).toEqual([[2, 'current'], [1, 'superseded']]);
+      expect(versions.map((v) => [v.version, v.status])).toEqual([
+        [2, 'current'],
+        [1, 'superseded'],
+      ]);
       expect(await store.query(`SELECT count(*) AS n FROM ${versions[1]!.physical}`)).toEqual([{ n: '45' }]);
       const tables = await store.tables();
-      expect(tables.find((t) => t.table === 'contacts')).toMatchObject({ layer: 'raw', rows: 45, version: 2 });
+      expect(tables.find((t) => t.table === 'contacts')).toMatchObject({
+        layer: 'raw',
+        rows: 45,
+        version: 2,
+      });
     } finally {
       await store.close();
     }
@@ -78,32 +105,59 @@ describe('sync into the catalog', () => {
       if (sb.count('/v2/messages/history') > 15) sb.control.tokenRevoked = true;
     }, 1);
     try {
-      await expect(runPipeline({ source, db, log: silentLogger, overrides: { ...overrides(), partition_concurrency: 2 } })).rejects.toThrow(/401/);
+      await expect(
+        runPipeline({
+          source,
+          db,
+          log: silentLogger,
+          overrides: { ...overrides(), partition_concurrency: 2 },
+        }),
+      ).rejects.toThrow(/401/);
     } finally {
       clearInterval(timer);
       sb.control.tokenRevoked = false;
     }
     expect(await count(db, 'raw.messages_history')).toBe(before);
-    const versions = await query(db, `SELECT version, status FROM _conversas.versions WHERE table_name = 'messages_history' ORDER BY version`);
-    expect(versions).toEqual([{ version: 1, status: 'current' }, { version: 2, status: 'pending' }]);
+    const versions = await query(
+      db,
+      `SELECT version, status FROM _conversas.versions WHERE table_name = 'messages_history' ORDER BY version`,
+    );
+    expect(versions).toEqual([
+      { version: 1, status: 'current' },
+      { version: 2, status: 'pending' },
+    ]);
     const resumed = await runPipeline({ source, db, log: silentLogger, overrides: overrides() });
     expect(resumed.resumed).toBe(true);
     expect(await count(db, 'raw.messages_history')).toBe(before);
-    const distinct = await query(db, `SELECT count(DISTINCT customer_id || '#' || page) AS n FROM raw.messages_history`);
+    const distinct = await query(
+      db,
+      `SELECT count(DISTINCT customer_id || '#' || page) AS n FROM raw.messages_history`,
+    );
     expect(Number(distinct[0]!['n'])).toBe(before);
     expect(resumed.tables.find((t) => t.table === 'messages_history')?.version).toBe(2);
   });
 
   it('removes versions superseded more than retention_days ago, at the next sync', async () => {
     const db = dbPath('retention');
-    const source = parseSource({ retention_days: 7, streams: Object.fromEntries(['contacts', 'messages_history', 'reports'].map((s) => [s, { selected: false }])) });
+    const source = parseSource({
+      retention_days: 7,
+      streams: Object.fromEntries(
+        ['contacts', 'messages_history', 'reports'].map((s) => [s, { selected: false }]),
+      ),
+    });
     const at = (days: number) => () => new Date(sb.world.now + days * DAY);
-    for (const day of [0, 1, 10]) await runPipeline({ source, db, log: silentLogger, overrides: overrides(), now: at(day) });
+    for (const day of [0, 1, 10])
+      await runPipeline({ source, db, log: silentLogger, overrides: overrides(), now: at(day) });
     const store = await CatalogStore.open(db);
     try {
       const versions = await store.versions('flows');
-      expect(versions.map((v) => [v.version, v.status])).toEqual([[3, 'current'], [2, 'superseded']]);
-      const tables = await store.query(`SELECT table_name FROM duckdb_tables() WHERE schema_name = '_conversas_versions' AND table_name LIKE 'raw__flows__%' ORDER BY 1`);
+      expect(versions.map((v) => [v.version, v.status])).toEqual([
+        [3, 'current'],
+        [2, 'superseded'],
+      ]);
+      const tables = await store.query(
+        `SELECT table_name FROM duckdb_tables() WHERE schema_name = '_conversas_versions' AND table_name LIKE 'raw__flows__%' ORDER BY 1`,
+      );
       expect(tables.map((t) => t['table_name'])).toEqual(['raw__flows__v2', 'raw__flows__v3']);
     } finally {
       await store.close();
@@ -113,8 +167,16 @@ describe('sync into the catalog', () => {
   it('names tables folder + prefix + table in their layer; rejects bad names and long descriptions', async () => {
     const db = dbPath('naming');
     const source = parseSource({
-      layer: 'bronze', folder: 'crm_', table_prefix: 'rdc_',
-      streams: { flows: { table: 'fluxos' }, wallets: { layer: 'silver', folder: '' }, contacts: { selected: false }, messages_history: { selected: false }, reports: { selected: false } },
+      layer: 'bronze',
+      folder: 'crm_',
+      table_prefix: 'rdc_',
+      streams: {
+        flows: { table: 'fluxos' },
+        wallets: { layer: 'silver', folder: '' },
+        contacts: { selected: false },
+        messages_history: { selected: false },
+        reports: { selected: false },
+      },
     });
     const result = await runPipeline({ source, db, log: silentLogger, overrides: overrides() });
     expect(result.tables.map((t) => `${t.layer}.${t.table}`).sort()).toContain('bronze.crm_rdc_fluxos');
@@ -135,11 +197,20 @@ describe('conversas load', () => {
     const tap = await runCli(TAP_BIN, ['--config', config]);
     expect(tap.code, tap.stderr).toBe(0);
     const db = dbPath('load');
-    const load = await runCli(CONVERSAS_BIN, ['load', '--db', db, '--layer', 'landing', '--prefix', 'rd_'], {}, tap.stdout);
+    const load = await runCli(
+      CONVERSAS_BIN,
+      ['load', '--db', db, '--layer', 'landing', '--prefix', 'rd_'],
+      {},
+      tap.stdout,
+    );
     expect(load.code, load.stderr).toBe(0);
     expect(load.stdout.trim().split('\n').at(-1)).toBe('{"bookmarks":{},"currently_syncing":null}');
     expect(await count(db, 'landing.rd_contacts')).toBe(45);
-    const truth = sb.world.groundTruth({ history: World.dayWindow(start, end), reportsFrom: start, reportsTo: end });
+    const truth = sb.world.groundTruth({
+      history: World.dayWindow(start, end),
+      reportsFrom: start,
+      reportsTo: end,
+    });
     expect(await count(db, 'landing.rd_messages_history')).toBe(truth.records['messages_history']);
     const tables = await runCli(CONVERSAS_BIN, ['tables', '--db', db]);
     expect(tables.stdout).toMatch(/landing\s+rd_contacts\s+contacts\s+45\s+1/);
@@ -151,19 +222,37 @@ describe('conversas load', () => {
   it('keeps fields the schema does not list, and rejects input that is not Singer', async () => {
     const db = dbPath('extra');
     const lines = [
-      { type: 'SCHEMA', stream: 'things', schema: { type: 'object', properties: { id: { type: 'integer' }, info: { type: 'object', properties: { a: { type: 'string' } } } } }, key_properties: ['id'] },
+      {
+        type: 'SCHEMA',
+        stream: 'things',
+        schema: {
+          type: 'object',
+          properties: {
+            id: { type: 'integer' },
+            info: { type: 'object', properties: { a: { type: 'string' } } },
+          },
+        },
+        key_properties: ['id'],
+      },
       { type: 'RECORD', stream: 'things', record: { id: 1, info: { a: 'x', b: 2 }, surprise: [1, 2] } },
       { type: 'RECORD', stream: 'things', record: { id: 'two' } },
-    ].map((m) => JSON.stringify(m)).join('\n');
+    ]
+      .map((m) => JSON.stringify(m))
+      .join('\n');
     const res = await runCli(CONVERSAS_BIN, ['load', '--db', db], {}, lines + '\n');
     expect(res.code, res.stderr).toBe(0);
-    const rows = await query(db, `SELECT id, info.a AS a, _extra::VARCHAR AS extra FROM raw.things ORDER BY id NULLS LAST`);
+    const rows = await query(
+      db,
+      `SELECT id, info.a AS a, _extra::VARCHAR AS extra FROM raw.things ORDER BY id NULLS LAST`,
+    );
     expect(rows).toEqual([
       { id: '1', a: 'x', extra: '{"info":{"b":2},"surprise":[1,2]}' },
       { id: null, a: null, extra: '{"id":"two"}' },
     ]);
     const bad = await runCli(CONVERSAS_BIN, ['load', '--db', dbPath('bad')], {}, 'INFO hello\n');
     expect(bad.code).toBe(1);
-    expect(bad.stderr.trim()).toBe("conversas: input line 1 is not JSON (is something other than Singer messages on the tap's stdout?)");
+    expect(bad.stderr.trim()).toBe(
+      "conversas: input line 1 is not JSON (is something other than Singer messages on the tap's stdout?)",
+    );
   });
 });
