@@ -3,7 +3,7 @@
  * buffered (bounded by bytes), written as NDJSON and bulk-loaded by DuckDB; a STATE is saved in the same
  * transaction as the rows before it, so a resumed sync restarts exactly where the catalog stands.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UserError } from '../errors.js';
@@ -31,14 +31,17 @@ interface StreamInfo {
   columns: Column[];
 }
 
+/** Rows of one stream version on their way to DuckDB: a small string chunk, then an NDJSON file. */
 interface Buffer_ {
   stream: string;
   version: number;
   pending: Pending;
-  lines: string[];
-  bytes: number;
+  chunk: string;
+  file?: { path: string; fd: number };
   rows: number;
 }
+
+const CHUNK_BYTES = 1024 * 1024;
 
 export interface LoadedTable {
   stream: string;
@@ -93,12 +96,15 @@ export class CatalogLoader implements SingerSink {
         const version = message.version ?? UNVERSIONED;
         const buffer = await this.bufferFor(message.stream, version, info);
         const line = rowLine(message.record, info.columns, buffer.pending.nextSequence++);
-        buffer.lines.push(line);
-        buffer.bytes += line.length;
+        buffer.chunk += line;
         buffer.rows += 1;
         this.bufferedBytes += line.length;
+        if (buffer.chunk.length >= CHUNK_BYTES) this.spill(buffer);
         this.received.set(message.stream, (this.received.get(message.stream) ?? 0) + 1);
-        if (this.bufferedBytes >= (this.o.maxBufferBytes ?? 32 * 1024 * 1024)) await this.commit();
+        // Memory holds at most a chunk per stream; the byte bound keeps each transaction a sensible size.
+        // Rows go to DuckDB in the background while the next ones are parsed (DuckDB works on its own threads).
+        if (this.bufferedBytes >= (this.o.maxBufferBytes ?? 16 * 1024 * 1024))
+          await this.commit(undefined, true);
         return;
       }
       case 'STATE':
@@ -121,33 +127,59 @@ export class CatalogLoader implements SingerSink {
     const key = `${stream}\u0000${version}`;
     let buffer = this.buffers.get(key);
     if (!buffer) {
+      await this.inflight;
       const pending = await this.o.store.ensurePending(info.target!, version, info.columns);
-      buffer = { stream, version, pending, lines: [], bytes: 0, rows: 0 };
+      buffer = { stream, version, pending, chunk: '', rows: 0 };
       this.buffers.set(key, buffer);
     }
     return buffer;
   }
 
-  /** Writes every buffer to DuckDB, with the STATE (if any) in the same transaction. */
-  private async commit(state?: unknown): Promise<void> {
-    const batches = [];
+  /** Moves a buffer's chunk to its NDJSON file. */
+  private spill(buffer: Buffer_): void {
+    if (!buffer.chunk) return;
+    buffer.file ??= (() => {
+      const path = join(this.dir, `batch-${++this.fileCounter}.ndjson`);
+      return { path, fd: openSync(path, 'w') };
+    })();
+    writeSync(buffer.file.fd, buffer.chunk);
+    buffer.chunk = '';
+  }
+
+  /** The DuckDB write under way, if any: one store operation at a time. */
+  private inflight: Promise<void> = Promise.resolve();
+
+  /**
+   * Writes every buffer to DuckDB, with the STATE (if any) in the same transaction. In the background, the
+   * caller goes on at once; the write's outcome surfaces at the next store operation.
+   */
+  private async commit(state?: unknown, background = false): Promise<void> {
+    const batches: { pending: Pending; file: string; columns: Column[] }[] = [];
     for (const buffer of this.buffers.values()) {
-      if (buffer.lines.length === 0) continue;
-      const file = join(this.dir, `batch-${++this.fileCounter}.ndjson`);
-      writeFileSync(file, buffer.lines.join(''));
-      batches.push({ pending: buffer.pending, file, columns: this.streams.get(buffer.stream)!.columns });
-      buffer.lines = [];
-      buffer.bytes = 0;
+      this.spill(buffer);
+      if (!buffer.file) continue;
+      closeSync(buffer.file.fd);
+      batches.push({
+        pending: buffer.pending,
+        file: buffer.file.path,
+        columns: this.streams.get(buffer.stream)!.columns,
+      });
+      delete buffer.file;
     }
     this.bufferedBytes = 0;
+    await this.inflight;
     if (batches.length === 0 && state === undefined) return;
-    try {
-      await this.o.store.append(
-        batches,
-        state === undefined ? undefined : { source: this.o.source, value: state },
-      );
-    } finally {
-      for (const { file } of batches) rmSync(file, { force: true });
+    const work = this.o.store
+      .append(batches, state === undefined ? undefined : { source: this.o.source, value: state })
+      .finally(() => {
+        for (const { file } of batches) rmSync(file, { force: true });
+      });
+    if (background) {
+      work.catch(() => undefined); // awaited (and rethrown) at the next store operation
+      this.inflight = work;
+    } else {
+      this.inflight = Promise.resolve();
+      await work;
     }
   }
 
@@ -155,6 +187,7 @@ export class CatalogLoader implements SingerSink {
     const info = this.streams.get(stream);
     if (!info?.target) return;
     const buffer = await this.bufferFor(stream, version, info);
+    await this.inflight;
     const { rows } = await this.o.store.activate(
       info.target,
       buffer.pending,

@@ -194,19 +194,29 @@ export class CatalogStore {
     return this.transaction(async () => {
       const source = qualified(VERSIONS_SCHEMA, pending.physical);
       const physical = physicalName(target, pending.version);
-      const dedupe = keys.length
-        ? `QUALIFY row_number() OVER (PARTITION BY ${keys.map(quoteIdent).join(', ')} ORDER BY ${SEQUENCE_COLUMN} DESC) = 1`
-        : '';
-      await this.db.run(
-        `CREATE TABLE ${qualified(VERSIONS_SCHEMA, physical)} AS SELECT * FROM ${source} ${dedupe} ORDER BY ${SEQUENCE_COLUMN}`,
-      );
-      await this.db.run(`ALTER TABLE ${qualified(VERSIONS_SCHEMA, physical)} DROP COLUMN ${SEQUENCE_COLUMN}`);
-      const [counts] = await this.rows(
-        `SELECT count(*) AS n, count(${EXTRA_COLUMN}) AS extra FROM ${qualified(VERSIONS_SCHEMA, physical)}`,
-      );
+      const final = qualified(VERSIONS_SCHEMA, physical);
+      // A resumed sync may have sent some rows twice: keep the latest per key. Without duplicates (the
+      // usual case) the pending table simply becomes the version: no copy.
+      // Rows without a key are never merged.
+      const keyList = keys.map(quoteIdent).join(', ');
+      const keyed = keys.map((k) => `${quoteIdent(k)} IS NOT NULL`).join(' AND ');
+      const [dups] = keys.length
+        ? await this.rows(
+            `SELECT count(*) FILTER (WHERE ${keyed}) - count(DISTINCT (${keyList})) FILTER (WHERE ${keyed}) AS d FROM ${source}`,
+          )
+        : [{ d: 0 }];
+      if (Number(dups!['d']) > 0) {
+        await this.db.run(
+          `CREATE TABLE ${final} AS SELECT * FROM ${source} QUALIFY NOT (${keyed}) OR row_number() OVER (PARTITION BY ${keyList} ORDER BY ${SEQUENCE_COLUMN} DESC) = 1 ORDER BY ${SEQUENCE_COLUMN}`,
+        );
+        await this.db.run(`DROP TABLE ${source}`);
+      } else {
+        await this.db.run(`ALTER TABLE ${source} RENAME TO ${quoteIdent(physical)}`);
+      }
+      await this.db.run(`ALTER TABLE ${final} DROP COLUMN ${SEQUENCE_COLUMN}`);
+      const [counts] = await this.rows(`SELECT count(*) AS n, count(${EXTRA_COLUMN}) AS extra FROM ${final}`);
       if (Number(counts!['extra']) === 0)
-        await this.db.run(`ALTER TABLE ${qualified(VERSIONS_SCHEMA, physical)} DROP COLUMN ${EXTRA_COLUMN}`);
-      await this.db.run(`DROP TABLE ${source}`);
+        await this.db.run(`ALTER TABLE ${final} DROP COLUMN ${EXTRA_COLUMN}`);
       await this.db.run(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(target.layer)}`);
       await this.db.run(
         `CREATE OR REPLACE VIEW ${qualified(target.layer, target.name)} AS SELECT * FROM ${qualified(VERSIONS_SCHEMA, physical)}`,

@@ -122,21 +122,32 @@ export class ApiClient {
   private async attempt(url: string, label: string): Promise<ApiResponse> {
     const { options } = this;
     this.requests += 1;
-    const timeout = AbortSignal.timeout(options.timeoutMs);
-    const signal = options.signal ? AbortSignal.any([timeout, options.signal]) : timeout;
+    // One controller per request, released when it settles: a long-lived run signal composed with
+    // AbortSignal.any would keep every request's signal alive (memory growing with request count).
+    const controller = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort();
+    }, options.timeoutMs);
+    const onRunAbort = (): void => controller.abort();
+    options.signal?.addEventListener('abort', onRunAbort, { once: true });
     let response: Response;
     let text: string;
     try {
       response = await fetch(url, {
         headers: { Authorization: `Bearer ${options.token}`, Accept: 'application/json' },
-        signal,
+        signal: controller.signal,
       });
       text = await response.text();
     } catch (error) {
       if (options.signal?.aborted) throw options.signal.reason as Error;
-      if (timeout.aborted) throw new Retryable(`no answer within ${options.timeoutMs / 1000} s`);
+      if (timedOut) throw new Retryable(`no answer within ${options.timeoutMs / 1000} s`);
       const cause = (error as { cause?: { code?: string; message?: string } }).cause;
       throw new Retryable(`connection failed (${cause?.code ?? cause?.message ?? (error as Error).message})`);
+    } finally {
+      clearTimeout(timer);
+      options.signal?.removeEventListener('abort', onRunAbort);
     }
     const { status } = response;
     if (status === 429) {

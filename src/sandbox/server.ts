@@ -44,6 +44,11 @@ export interface SandboxOptions {
   plan?: 'advanced' | 'pro';
   faults?: FaultOptions;
   faultSeed?: number;
+  /**
+   * Keep up to this many 200 answers of /v2/customers and /v4/reports, serialised, and serve them again. For
+   * benchmarks that measure the client's own throughput without the simulator's generation cost.
+   */
+  cacheAnswers?: number;
 }
 
 export interface Counters {
@@ -186,15 +191,25 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     route[status] = (route[status] ?? 0) + 1;
   };
 
+  const answerCache = new Map<string, { text: string; headers: Record<string, string> }>();
+  const cacheable = (path: string): boolean =>
+    (options.cacheAnswers ?? 0) > 0 && (path === '/v2/customers' || path === '/v4/reports');
+  function remember(key: string, text: string, headers: Record<string, string>): void {
+    if (answerCache.size >= options.cacheAnswers!) answerCache.delete(answerCache.keys().next().value!);
+    answerCache.set(key, { text, headers });
+  }
+
   function send(
     res: ServerResponse,
     path: string,
     status: number,
     body: unknown,
     headers: Record<string, string> = {},
+    cacheKey?: string,
   ): void {
     count(path, status);
     const text = typeof body === 'string' ? body : JSON.stringify(body);
+    if (cacheKey !== undefined && status === 200) remember(cacheKey, text, headers);
     const type = typeof body === 'string' ? 'text/plain; charset=utf-8' : 'application/json; charset=utf-8';
     res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(text), ...headers });
     res.end(text);
@@ -401,6 +416,13 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     }
     if (!KNOWN_PATHS.has(path)) return send(res, path, 404, 'Not Found');
     if (req.method !== 'GET') return send(res, path, 405, { message: 'Método não permitido', errors: [] });
+    const cached =
+      cacheable(path) && !control.faults.repeatPages ? answerCache.get(path + url.search) : undefined;
+    if (cached)
+      return send(res, path, 200, cached.text, {
+        ...cached.headers,
+        'content-type': 'application/json; charset=utf-8',
+      });
 
     let answer: { body: unknown; headers?: Record<string, string> };
     try {
@@ -422,7 +444,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       res.end(cut);
       return;
     }
-    send(res, path, 200, answer.body, answer.headers);
+    send(res, path, 200, answer.body, answer.headers, cacheable(path) ? path + url.search : undefined);
   }
 
   const server: Server = createServer((req, res) => {

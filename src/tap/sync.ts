@@ -72,6 +72,11 @@ export async function runSync(o: SyncOptions): Promise<SyncSummary> {
     ? await loadHistoryKey(config.private_key_jwk)
     : undefined;
 
+  // Aborted by the caller's signal (SIGINT/SIGTERM) or by the first failing stream.
+  const run = new AbortController();
+  const onAbort = (): void => run.abort(o.signal!.reason);
+  if (o.signal?.aborted) onAbort();
+  o.signal?.addEventListener('abort', onAbort, { once: true });
   const limiter = new RateLimiter({ requestsPerMinute: config.requests_per_minute, burst: o.burst ?? 5 });
   const client = new ApiClient({
     baseUrl: config.api_url,
@@ -81,7 +86,7 @@ export async function runSync(o: SyncOptions): Promise<SyncSummary> {
     timeoutMs: config.request_timeout_seconds * 1000,
     maxRetryMs: config.max_retry_seconds * 1000,
     backoffMs: config.retry_backoff_seconds * 1000,
-    ...(o.signal ? { signal: o.signal } : {}),
+    signal: run.signal,
     forbiddenHint: (path) =>
       path === '/v2/messages/history'
         ? 'messages history needs the Advanced plan (and API access); deselect messages_history on other plans'
@@ -145,33 +150,36 @@ export async function runSync(o: SyncOptions): Promise<SyncSummary> {
   try {
     const children = streams.filter((s) => s.parent);
     const parents = new Set(children.map((c) => c.parent!.stream));
-    // Independent streams first (a request or a few each), then each parent with its children.
-    for (const stream of streams.filter((s) => !s.parent && !parents.has(s.name))) {
+    const syncIndependent = async (stream: StreamDefinition): Promise<void> => {
       if (isDone(stream)) {
         log.info(`${stream.name}: already synced in the interrupted run; skipping`);
-        continue;
+        return;
       }
       const version = await begin(stream, true);
-      state.currently_syncing = stream.name;
       for await (const page of pagesOf(stream)) {
         await emitRecords(stream, version, page);
         o.onProgress?.({ stream: stream.name, records: counts[stream.name] ?? 0 });
       }
       await finish(stream, version);
-    }
-    const parentNames = new Set([
-      ...parents,
-      ...streams.filter((s) => parents.has(s.name)).map((s) => s.name),
-    ]);
-    for (const parentName of parentNames) {
+    };
+    const syncParent = async (parentName: string): Promise<void> => {
       const parent = STREAMS.find((s) => s.name === parentName)!;
       const emitParent = streams.includes(parent) && !isDone(parent);
       const kids = children.filter((c) => c.parent!.stream === parentName && !isDone(c));
-      if (!emitParent && kids.length === 0) continue;
+      if (!emitParent && kids.length === 0) return;
       for (const child of kids.length ? kids : [undefined]) {
         await syncFamily(parent, emitParent && child === kids[0], child);
       }
-    }
+    };
+    // Every stream at once: the limiter, not the order, decides the pace, and a latency-bound run is not
+    // held up by a string of one-request streams. The first failure stops the others.
+    const tasks = [
+      ...streams.filter((s) => !s.parent && !parents.has(s.name)).map(syncIndependent),
+      ...[...parents].map(syncParent),
+    ].map((task) => task.catch((error: unknown) => (run.abort(error), Promise.reject(error))));
+    const settled = await Promise.allSettled(tasks);
+    const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw run.signal.reason ?? failed.reason;
     state.bookmarks = {};
     state.currently_syncing = null;
     await writeState();
@@ -181,6 +189,8 @@ export async function runSync(o: SyncOptions): Promise<SyncSummary> {
     await writeState();
     await sink.flush();
     throw error;
+  } finally {
+    o.signal?.removeEventListener('abort', onAbort);
   }
 
   return {
