@@ -226,6 +226,8 @@ export function validateConfig(raw: RawConfig, now = Date.now()): TapConfig {
   const token = cleanToken(tokenValue);
   if (!token) throw new ConfigError('access_token is empty');
   redactor.add(token);
+  // A JWT's payload and signature are secret on their own, should anything print part of the token.
+  for (const segment of token.split('.').slice(1)) redactor.add(segment);
 
   const endDate =
     raw['end_date'] === undefined || raw['end_date'] === ''

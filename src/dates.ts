@@ -1,5 +1,6 @@
 /** The date forms users type (DESIGN §3): YYYY-MM-DD, ISO 8601 date-times, DD/MM/YYYY. */
 import { ConfigError } from './errors.js';
+import { redactor } from './redact.js';
 
 const DAY_MS = 86_400_000;
 
@@ -19,8 +20,11 @@ export function parseDay(value: unknown, key: string): string {
     return text.slice(0, 10);
   m = /^(\d{2})\/(\d{2})\/(\d{4})$/.exec(text);
   if (m && validDay(+m[3]!, +m[2]!, +m[1]!)) return `${m[3]}-${m[2]}-${m[1]}`;
+  // Quote the value only when short: a long one may be a secret pasted into the wrong field.
+  const shown = redactor.redact(String(value));
+  const quoted = shown.length <= 32 ? JSON.stringify(shown) : `(a ${shown.length}-character value)`;
   throw new ConfigError(
-    `${key} ${JSON.stringify(String(value)).slice(0, 40)} is not a date: use YYYY-MM-DD, an ISO 8601 date-time or DD/MM/YYYY`,
+    `${key} ${quoted} is not a date: use YYYY-MM-DD, an ISO 8601 date-time or DD/MM/YYYY`,
   );
 }
 

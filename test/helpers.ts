@@ -82,7 +82,12 @@ export function runCli(
 
 /** Every secret a sandbox hands out, and every part of them, for grepping outputs. */
 export function secretsOf(sb: Sandbox): string[] {
-  const parts = [sb.token, JSON.stringify(sb.jwk.current), JSON.stringify(sb.jwk.rotated)];
+  const parts = [
+    sb.token,
+    ...sb.token.split('.').slice(1),
+    JSON.stringify(sb.jwk.current),
+    JSON.stringify(sb.jwk.rotated),
+  ];
   for (const jwk of [sb.jwk.current, sb.jwk.rotated]) {
     for (const [k, v] of Object.entries(jwk))
       if (typeof v === 'string' && !['kty', 'e', 'use', 'alg', 'kid'].includes(k)) parts.push(v);

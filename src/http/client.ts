@@ -65,7 +65,9 @@ export function describeBody(text: string): string {
     out = text.replace(/<(script|style)[\s\S]*?<\/\1>/gi, ' ').replace(/<[^>]*>/g, ' ');
   }
   out = out.replace(/\s+/g, ' ').trim();
-  return redactor.redact(out.length > 200 ? `${out.slice(0, 200)}…` : out || '(empty body)');
+  // Redact before cutting: a cut secret would no longer match.
+  out = redactor.redact(out);
+  return out.length > 200 ? `${out.slice(0, 200)}…` : out || '(empty body)';
 }
 
 class Retryable extends Error {

@@ -257,9 +257,8 @@ async function main(argv: string[]): Promise<number> {
     .command('tables')
     .description('list tables: layer, folder, rows, current version, last sync')
     .option('--db <file>', 'DuckDB catalog file', DEFAULT_DB)
-    .action(async (opts: { db: string }) => {
-      const store = await openExisting(opts.db);
-      try {
+    .action((opts: { db: string }) =>
+      withCatalog(opts.db, async (store) =>
         printTable(await store.tables(), [
           'layer',
           'folder',
@@ -268,23 +267,20 @@ async function main(argv: string[]): Promise<number> {
           'rows',
           'version',
           'last_sync',
-        ]);
-      } finally {
-        await store.close();
-      }
-    });
+        ]),
+      ),
+    );
 
   program
     .command('versions <table>')
     .description('list the versions kept of a table (name or layer.name), newest first')
     .option('--db <file>', 'DuckDB catalog file', DEFAULT_DB)
-    .action(async (table: string, opts: { db: string }) => {
-      const store = await openExisting(opts.db);
-      try {
+    .action((table: string, opts: { db: string }) =>
+      withCatalog(opts.db, async (store) => {
         const versions = await store.versions(table);
         if (versions.length === 0)
           throw new UserError(`no table "${table}" in ${opts.db}; see conversas tables`);
-        printTable(versions, [
+        const columns = [
           'layer',
           'table',
           'version',
@@ -293,26 +289,23 @@ async function main(argv: string[]): Promise<number> {
           'activated_at',
           'superseded_at',
           'physical',
-        ]);
-      } finally {
-        await store.close();
-      }
-    });
+        ] as const;
+        printTable(versions, [...columns]);
+      }),
+    );
 
   program
     .command('query <sql>')
     .description('run a SQL query on the catalog and print the rows as JSON lines')
     .option('--db <file>', 'DuckDB catalog file', DEFAULT_DB)
-    .action(async (sql: string, opts: { db: string }) => {
-      const store = await openExisting(opts.db);
-      try {
-        for (const row of await store.query(sql)) process.stdout.write(JSON.stringify(row) + '\n');
-      } catch (error) {
-        throw new UserError(`query failed: ${(error as Error).message.split('\n')[0]}`);
-      } finally {
-        await store.close();
-      }
-    });
+    .action((sql: string, opts: { db: string }) =>
+      withCatalog(opts.db, async (store) => {
+        const rows = await store.query(sql).catch((error: Error) => {
+          throw new UserError(`query failed: ${error.message.split('\n')[0]}`);
+        });
+        for (const row of rows) process.stdout.write(JSON.stringify(row) + '\n');
+      }),
+    );
 
   program
     .command('sandbox')
@@ -362,9 +355,15 @@ async function main(argv: string[]): Promise<number> {
   return 0;
 }
 
-async function openExisting(db: string): Promise<CatalogStore> {
+/** Opens an existing catalog for a read, and always closes it. */
+async function withCatalog(db: string, work: (store: CatalogStore) => Promise<void>): Promise<void> {
   if (!existsSync(db)) throw new UserError(`no catalog at ${db}: run conversas sync first (or pass --db)`);
-  return CatalogStore.open(db);
+  const store = await CatalogStore.open(db);
+  try {
+    await work(store);
+  } finally {
+    await store.close();
+  }
 }
 
 function printTable<T extends object>(rows: T[], columns: (keyof T & string)[]): void {

@@ -411,7 +411,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     if (bearer !== token || control.tokenRevoked) {
       return send(res, path, 401, {
         message: 'Token inválido ou expirado',
-        errors: [{ field: 'Authorization', message: 'invalid token' }],
+        // Some middlewares echo what they were sent; a client must not print it back (redaction tests).
+        errors: [{ field: 'Authorization', message: `invalid token: ${bearer}` }],
       });
     }
     if (!KNOWN_PATHS.has(path)) return send(res, path, 404, 'Not Found');
