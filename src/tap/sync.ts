@@ -115,13 +115,9 @@ export async function runSync(o: SyncOptions): Promise<SyncSummary> {
   };
   const emitRecords = async (stream: StreamDefinition, version: number, page: PageResult): Promise<void> => {
     for (const record of page.records) {
-      await sink.write({
-        type: 'RECORD',
-        stream: stream.name,
-        record,
-        version,
-        time_extracted: timeExtracted,
-      });
+      // Wait only when the sink asks to (back-pressure); most writes just append to a buffer.
+      const wrote = sink.write({ type: 'RECORD', stream: stream.name, record, version, time_extracted: timeExtracted });
+      if (wrote) await wrote;
     }
     counts[stream.name] = (counts[stream.name] ?? 0) + page.records.length;
   };
@@ -237,7 +233,7 @@ export async function runSync(o: SyncOptions): Promise<SyncSummary> {
       };
       const producer = (async () => {
         let position = 0;
-        for await (const page of pagesOf(parent, {}, Math.min(4, concurrency))) {
+        for await (const page of pagesOf(parent, {}, Math.min(8, 2 * concurrency))) {
           if (failure) return;
           if (emit) await emitRecords(parent, parentVersion, page);
           for (const record of page.records) {
