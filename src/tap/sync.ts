@@ -116,7 +116,13 @@ export async function runSync(o: SyncOptions): Promise<SyncSummary> {
   const emitRecords = async (stream: StreamDefinition, version: number, page: PageResult): Promise<void> => {
     for (const record of page.records) {
       // Wait only when the sink asks to (back-pressure); most writes just append to a buffer.
-      const wrote = sink.write({ type: 'RECORD', stream: stream.name, record, version, time_extracted: timeExtracted });
+      const wrote = sink.write({
+        type: 'RECORD',
+        stream: stream.name,
+        record,
+        version,
+        time_extracted: timeExtracted,
+      });
       if (wrote) await wrote;
     }
     counts[stream.name] = (counts[stream.name] ?? 0) + page.records.length;
