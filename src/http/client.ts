@@ -158,15 +158,21 @@ export class ApiClient {
       throw new Retryable('rate limited (429)', retryAfter);
     }
     if (status >= 500) throw new Retryable(`server error ${status}: ${describeBody(text)}`);
+    // 401 means a refused token, except where a feature is gated by plan: there the sources report 401,
+    // 402 or 403 alike (conversas-api.md §1.4, §3.1), and the hint says so.
+    const planHint = options.forbiddenHint?.(label.slice(4));
     if (status === 401) {
+      const advice = 'the access_token was refused; copy a fresh one from Apps e Integrações > API';
       throw new ApiError(
-        `${label} answered 401 (${describeBody(text)}): the access_token was refused; copy a fresh one from Apps e Integrações > API`,
+        `${label} answered 401 (${describeBody(text)}): ${advice}${planHint ? ` (or ${planHint})` : ''}`,
         401,
       );
     }
-    if (status === 403) {
-      const hint = options.forbiddenHint?.(label.slice(4)) ?? 'this token has no permission for it';
-      throw new ApiError(`${label} answered 403 (${describeBody(text)}): ${hint}`, 403);
+    if (status === 402 || status === 403) {
+      throw new ApiError(
+        `${label} answered ${status} (${describeBody(text)}): ${planHint ?? 'this token has no permission for it'}`,
+        status,
+      );
     }
     if (status === 404 && text.trim() === 'Not Found') {
       throw new ApiError(

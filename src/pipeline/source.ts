@@ -112,7 +112,8 @@ export function tableFor(source: Source, stream: string): TableTarget {
   const folder = settings.folder ?? source.folder;
   const name = checkName(
     `table name for ${stream}`,
-    `${folder}${source.table_prefix}${settings.table ?? stream}`,
+    // A name the user chose must be valid; one derived from another tap's stream name is made valid.
+    `${folder}${source.table_prefix}${settings.table ?? stream.replace(/[^A-Za-z0-9_]/g, '_')}`,
   );
   return { stream, layer, folder, name };
 }

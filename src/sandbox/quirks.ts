@@ -43,6 +43,7 @@ export const QUIRKS = {
       employeesIdKey: '_id',
       workflowsStagesKey: 'stages',
       customers: 'bare',
+      customersIdKey: '_id',
       wallets: 'strings',
     },
     alternate: {
@@ -51,6 +52,7 @@ export const QUIRKS = {
       employeesIdKey: 'id',
       workflowsStagesKey: 'wallet',
       customers: 'data',
+      customersIdKey: 'id',
       wallets: 'objects',
     },
   },

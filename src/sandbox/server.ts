@@ -231,7 +231,10 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     const total = channels && !channels.split(',').includes('whatsapp') ? 0 : world.options.contacts;
     const from = (page - 1) * limit;
     const items: unknown[] = [];
-    for (let i = from; i < Math.min(total, from + limit); i++) items.push(world.contact(i));
+    for (let i = from; i < Math.min(total, from + limit); i++) {
+      const { _id, ...rest } = world.contact(i);
+      items.push({ [envelopes.customersIdKey]: _id, ...rest });
+    }
     const headers = {
       'X-Limit': String(items.length),
       'X-Page': String(page),

@@ -28,7 +28,10 @@ export const contacts = defineStream({
   description: 'Contacts (GET /v2/customers); the parent of messages_history.',
   path: '/v2/customers',
   // §5.1: a bare array (some clients saw {data: [...]}); X-Pages/X-Total headers; max page size unknown.
-  records: fromList('data'),
+  // Some payloads carry `id` instead of `_id`: the key is filled from it.
+  records: fromList('data', (item) =>
+    item['_id'] === undefined && item['id'] !== undefined ? { _id: item['id'], ...item } : item,
+  ),
   paging: { kind: 'pageNumbers', limit: 100, totalPagesHeader: 'x-pages' },
   keys: ['_id'],
   schema: record({

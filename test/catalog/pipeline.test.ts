@@ -236,6 +236,13 @@ describe('conversas load', () => {
       },
       { type: 'RECORD', stream: 'things', record: { id: 1, info: { a: 'x', b: 2 }, surprise: [1, 2] } },
       { type: 'RECORD', stream: 'things', record: { id: 'two' } },
+      {
+        type: 'SCHEMA',
+        stream: 'public-users',
+        schema: { type: 'object', properties: { id: { type: 'integer' } } },
+        key_properties: ['id'],
+      },
+      { type: 'RECORD', stream: 'public-users', record: { id: 7 } },
     ]
       .map((m) => JSON.stringify(m))
       .join('\n');
@@ -249,6 +256,7 @@ describe('conversas load', () => {
       { id: '1', a: 'x', extra: '{"info":{"b":2},"surprise":[1,2]}' },
       { id: null, a: null, extra: '{"id":"two"}' },
     ]);
+    expect(await count(db, 'raw.public_users')).toBe(1);
     const bad = await runCli(CONVERSAS_BIN, ['load', '--db', dbPath('bad')], {}, 'INFO hello\n');
     expect(bad.code).toBe(1);
     expect(bad.stderr.trim()).toBe(

@@ -160,13 +160,22 @@ describe('shapes', () => {
       requestsPerMinute: 0,
     });
     try {
-      const { sink } = await sync(alt);
+      const { sink } = await sync(
+        alt,
+        { start_date: '2000-01-01' },
+        { selected: ['contacts', 'messages_history'] },
+      );
       expect(sink.records('contacts')).toHaveLength(130);
-      expect(sink.records('whatsapp_integrations')).toHaveLength(2);
-      expect(sink.records('custom_fields')).toHaveLength(5);
-      expect(sink.records('employees').every((e) => typeof e['id'] === 'string')).toBe(true);
-      expect(sink.records('wallets').map((w) => w['name'])).toEqual(alt.world.wallets());
-      const stages = JSON.parse(String(sink.records('workflows')[0]!['stages'])) as unknown[];
+      expect(
+        sink.records('contacts').every((c) => c['_id'] === c['id'] && typeof c['_id'] === 'string'),
+      ).toBe(true);
+      expect(sink.records('messages_history').length).toBeGreaterThan(100);
+      const rest = await sync(alt);
+      expect(rest.sink.records('whatsapp_integrations')).toHaveLength(2);
+      expect(rest.sink.records('custom_fields')).toHaveLength(5);
+      expect(rest.sink.records('employees').every((e) => typeof e['id'] === 'string')).toBe(true);
+      expect(rest.sink.records('wallets').map((w) => w['name'])).toEqual(alt.world.wallets());
+      const stages = JSON.parse(String(rest.sink.records('workflows')[0]!['stages'])) as unknown[];
       expect(stages.length).toBeGreaterThan(0);
     } finally {
       await alt.close();
