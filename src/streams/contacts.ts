@@ -1,5 +1,5 @@
 import { defineStream } from './define.js';
-import { fromList } from './records.js';
+import { fillKey, fromList } from './records.js';
 import { array, dateTime, object, record, string } from './schema.js';
 
 const address = object({
@@ -29,9 +29,7 @@ export const contacts = defineStream({
   path: '/v2/customers',
   // §5.1: a bare array (some clients saw {data: [...]}); X-Pages/X-Total headers; max page size unknown.
   // Some payloads carry `id` instead of `_id`: the key is filled from it.
-  records: fromList('data', (item) =>
-    item['_id'] === undefined && item['id'] !== undefined ? { _id: item['id'], ...item } : item,
-  ),
+  records: fromList('data', fillKey('_id', 'id')),
   paging: { kind: 'pageNumbers', limit: 100, totalPagesHeader: 'x-pages' },
   keys: ['_id'],
   schema: record({

@@ -1,5 +1,5 @@
 import { defineStream } from './define.js';
-import { fromList } from './records.js';
+import { fillKey, fromList } from './records.js';
 import { array, object, record, string } from './schema.js';
 
 export const employees = defineStream({
@@ -7,9 +7,7 @@ export const employees = defineStream({
   description: 'Employees (operators, managers, admins) (GET /v2/employees).',
   path: '/v2/employees',
   // §5.3: a bare array whose items carry `_id` or `id`; `id` is the key, filled from `_id` when missing.
-  records: fromList('employees', (item) =>
-    item['id'] === undefined && item['_id'] !== undefined ? { id: item['_id'], ...item } : item,
-  ),
+  records: fromList('employees', fillKey('id', '_id')),
   paging: { kind: 'single' },
   keys: ['id'],
   schema: record({

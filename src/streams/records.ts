@@ -21,6 +21,12 @@ function fingerprintOf(items: unknown[]): string {
   return `${items.length}:${JSON.stringify(items[0]).slice(0, 200)}:${JSON.stringify(items[items.length - 1]).slice(0, 200)}`;
 }
 
+/** Fills a record's key from the other id field when the API sent only that one (`_id` vs `id`, §1.3). */
+export const fillKey =
+  (key: string, from: string) =>
+  (item: Record_): Record_ =>
+    item[key] === undefined && item[from] !== undefined ? { [key]: item[from], ...item } : item;
+
 /** Object items from a list, each turned into a record by `map` (identity by default). */
 export const fromList =
   (key: string, map: (item: Record_) => Record_ = (item) => item): RecordSelector =>
