@@ -64,8 +64,6 @@ export class CatalogLoader implements SingerSink {
   private fileCounter = 0;
   private readonly started = new Map<string, number>();
   readonly loaded: LoadedTable[] = [];
-  /** Rows received per stream in this run. */
-  readonly received = new Map<string, number>();
 
   constructor(private readonly o: LoaderOptions) {}
 
@@ -100,7 +98,6 @@ export class CatalogLoader implements SingerSink {
         buffer.rows += 1;
         this.bufferedBytes += line.length;
         if (buffer.chunk.length >= CHUNK_BYTES) this.spill(buffer);
-        this.received.set(message.stream, (this.received.get(message.stream) ?? 0) + 1);
         // Memory holds at most a chunk per stream; the byte bound keeps each transaction a sensible size.
         // Rows go to DuckDB in the background while the next ones are parsed (DuckDB works on its own threads).
         if (this.bufferedBytes >= (this.o.maxBufferBytes ?? 16 * 1024 * 1024))

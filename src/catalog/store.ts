@@ -257,10 +257,6 @@ export class CatalogStore {
     return row ? (JSON.parse(String(row['value'])) as unknown) : undefined;
   }
 
-  async saveState(source: string, value: unknown): Promise<void> {
-    await this.append([], { source, value });
-  }
-
   async tables(): Promise<TableInfo[]> {
     const rows = await this.rows(
       `SELECT layer, folder, table_name, stream, rows, version, activated_at::VARCHAR AS last_sync FROM ${META}.versions WHERE status = 'current' ORDER BY layer, table_name`,

@@ -5,7 +5,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SignJWT } from 'jose';
-import { encryptForAccount, makeAccountKey, type AccountKey } from './keys.js';
+import { encryptForAccount, makeAccountKey } from './keys.js';
 import { encodePlaintext } from './plaintext.js';
 import { QUIRKS } from './quirks.js';
 import { Rng } from './random.js';
@@ -484,5 +484,3 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       }),
   };
 }
-
-export type { AccountKey };
