@@ -95,7 +95,9 @@ async function syncOnce(
 }
 
 async function main(argv: string[]): Promise<number> {
-  const log = createLogger();
+  // On a terminal the progress bars say what the per-stream info lines would (and those would break them).
+  const bars = Boolean(process.stderr.isTTY) && !process.env['LOG_LEVEL'];
+  const log = createLogger(undefined, bars ? 'warn' : undefined);
   const program = new Command(PROGRAM)
     .description(
       'RD Station Conversas into a DuckDB catalog: sync, load Singer messages, schedule, inspect tables and versions.',
@@ -114,7 +116,7 @@ async function main(argv: string[]): Promise<number> {
       const controller = new AbortController();
       const release = abortOnSignals(controller, (s) => new InterruptedError(s));
       const demo = opts.sandbox ? await startDemo({ contacts: Number(opts.contacts) }) : undefined;
-      if (demo) log.info(demo.notice);
+      if (demo) process.stderr.write(`${demo.notice}\n`);
       try {
         await syncOnce(source, opts, log, demo, controller.signal);
       } finally {

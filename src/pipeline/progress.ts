@@ -13,6 +13,7 @@ export class ProgressView {
   private drawn = 0;
   private lastPrint = 0;
   private timer: NodeJS.Timeout | undefined;
+  private dirty = false;
 
   constructor(
     private readonly out: NodeJS.WriteStream | { write(text: string): unknown; isTTY?: boolean },
@@ -30,6 +31,7 @@ export class ProgressView {
     if (event.partitionsDone !== undefined) line.partitionsDone = event.partitionsDone;
     if (event.partitionsSeen !== undefined) line.partitionsSeen = event.partitionsSeen;
     this.lines.set(event.stream, line);
+    this.dirty = true;
     if (this.tty) {
       this.timer ??= setTimeout(() => {
         this.timer = undefined;
@@ -48,6 +50,8 @@ export class ProgressView {
   }
 
   private draw(): void {
+    if (!this.dirty) return;
+    this.dirty = false;
     const rows = [...this.lines].map(([stream, l]) => {
       const ratio = l.done ? 1 : l.partitionsSeen ? (l.partitionsDone ?? 0) / l.partitionsSeen : undefined;
       const width = 24;

@@ -241,7 +241,10 @@ export async function runSync(o: SyncOptions): Promise<SyncSummary> {
         let position = 0;
         for await (const page of pagesOf(parent, {}, Math.min(8, 2 * concurrency))) {
           if (failure) return;
-          if (emit) await emitRecords(parent, parentVersion, page);
+          if (emit) {
+            await emitRecords(parent, parentVersion, page);
+            o.onProgress?.({ stream: parent.name, records: counts[parent.name] ?? 0 });
+          }
           for (const record of page.records) {
             const id = link.key(record);
             if (position === resumeFrom - 1 && id === previous?.anchor_id) anchorOk = true;
