@@ -22,13 +22,42 @@ const PROGRAM = 'conversas';
 const DEFAULT_DB = './conversas.duckdb';
 const DEFAULT_SOURCE = './conversas.json';
 
-interface SourceOptions {
+interface NamingOptions {
+  layer?: string;
+  folder?: string;
+  prefix?: string;
+  retentionDays?: string;
+}
+
+interface SourceOptions extends NamingOptions {
   source?: string;
   db: string;
   sandbox?: boolean;
   contacts?: string;
   config: string[];
   fresh?: boolean;
+}
+
+/** Naming and retention flags, over the source file's values. */
+function withNamingOptions(command: Command): Command {
+  return command
+    .option('--layer <name>', 'layer (DuckDB schema) for every table')
+    .option('--folder <text>', 'folder: the start of every table name')
+    .option('--prefix <text>', 'table prefix')
+    .option('--retention-days <n>', 'days old versions stay queryable');
+}
+
+function applyNaming(source: Source, opts: NamingOptions): Source {
+  if (opts.layer !== undefined) source.layer = opts.layer;
+  if (opts.folder !== undefined) source.folder = opts.folder;
+  if (opts.prefix !== undefined) source.table_prefix = opts.prefix;
+  if (opts.retentionDays !== undefined) {
+    const days = Number(opts.retentionDays);
+    if (!Number.isFinite(days) || days < 0)
+      throw new ConfigError('--retention-days must be a number of days ≥ 0');
+    source.retention_days = days;
+  }
+  return source;
 }
 
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
@@ -42,11 +71,11 @@ function loadSource(opts: SourceOptions): Source {
       `no source: write ${DEFAULT_SOURCE} (see README), pass --source FILE or --config FILE, or try --sandbox`,
     );
   }
-  return source;
+  return applyNaming(source, opts);
 }
 
 function withSourceOptions(command: Command): Command {
-  return command
+  return withNamingOptions(command)
     .option('-s, --source <file>', `source file (default ${DEFAULT_SOURCE} when present)`)
     .option('--db <file>', 'DuckDB catalog file', DEFAULT_DB)
     .option(
@@ -125,73 +154,56 @@ async function main(argv: string[]): Promise<number> {
       }
     });
 
-  program
-    .command('load')
-    .description(
-      'read Singer messages on stdin into the catalog (a Singer target); echoes each committed STATE',
-    )
-    .option('--db <file>', 'DuckDB catalog file', DEFAULT_DB)
-    .option('-s, --source <file>', 'source file for naming, retention and the state name')
-    .option('--layer <name>', 'layer (schema) for every table')
-    .option('--folder <text>', 'folder: the start of every table name')
-    .option('--prefix <text>', 'table prefix')
-    .option('--retention-days <n>', 'days old versions stay queryable')
-    .action(
-      async (opts: {
-        db: string;
-        source?: string;
-        layer?: string;
-        folder?: string;
-        prefix?: string;
-        retentionDays?: string;
-      }) => {
-        const source = opts.source ? readSource(opts.source) : parseSource({});
-        if (opts.layer) source.layer = opts.layer;
-        if (opts.folder !== undefined) source.folder = opts.folder;
-        if (opts.prefix !== undefined) source.table_prefix = opts.prefix;
-        if (opts.retentionDays !== undefined) source.retention_days = Number(opts.retentionDays);
-        const store = await CatalogStore.open(opts.db);
-        const loader = new CatalogLoader({
-          store,
-          source: source.name,
-          retentionDays: source.retention_days,
-          log,
-          resolve: (stream) =>
-            source.streams[stream]?.selected === false ? undefined : tableFor(source, stream),
-          onState: (value) => void process.stdout.write(JSON.stringify(value) + '\n'),
-        });
+  withNamingOptions(
+    program
+      .command('load')
+      .description(
+        'read Singer messages on stdin into the catalog (a Singer target); echoes each committed STATE',
+      )
+      .option('--db <file>', 'DuckDB catalog file', DEFAULT_DB)
+      .option('-s, --source <file>', 'source file for naming, retention and the state name'),
+  ).action(async (opts: NamingOptions & { db: string; source?: string }) => {
+    const source = applyNaming(opts.source ? readSource(opts.source) : parseSource({}), opts);
+    const store = await CatalogStore.open(opts.db);
+    const loader = new CatalogLoader({
+      store,
+      source: source.name,
+      retentionDays: source.retention_days,
+      log,
+      resolve: (stream) =>
+        source.streams[stream]?.selected === false ? undefined : tableFor(source, stream),
+      onState: (value) => void process.stdout.write(JSON.stringify(value) + '\n'),
+    });
+    try {
+      const lines = createInterface({ input: process.stdin, crlfDelay: Infinity });
+      let n = 0;
+      for await (const line of lines) {
+        n += 1;
+        if (!line.trim()) continue;
+        let message: SingerMessage;
         try {
-          const lines = createInterface({ input: process.stdin, crlfDelay: Infinity });
-          let n = 0;
-          for await (const line of lines) {
-            n += 1;
-            if (!line.trim()) continue;
-            let message: SingerMessage;
-            try {
-              message = JSON.parse(line) as SingerMessage;
-            } catch {
-              throw new UserError(
-                `input line ${n} is not JSON (is something other than Singer messages on the tap's stdout?)`,
-              );
-            }
-            if (!message || typeof message !== 'object' || typeof message.type !== 'string')
-              throw new UserError(`input line ${n} is not a Singer message`);
-            await loader.write(message);
-          }
-          const incomplete = await loader.finish();
-          for (const t of loader.loaded)
-            log.info(`${t.layer}.${t.table}: version ${t.version} (${t.rows} rows)`);
-          if (incomplete.length) {
-            throw new UserError(
-              `input ended before ${incomplete.join(', ')} finished (no ACTIVATE_VERSION): their current tables are unchanged; the rows wait for a resumed run`,
-            );
-          }
-        } finally {
-          loader.close();
-          await store.close();
+          message = JSON.parse(line) as SingerMessage;
+        } catch {
+          throw new UserError(
+            `input line ${n} is not JSON (is something other than Singer messages on the tap's stdout?)`,
+          );
         }
-      },
-    );
+        if (!message || typeof message !== 'object' || typeof message.type !== 'string')
+          throw new UserError(`input line ${n} is not a Singer message`);
+        await loader.write(message);
+      }
+      const incomplete = await loader.finish();
+      for (const t of loader.loaded) log.info(`${t.layer}.${t.table}: version ${t.version} (${t.rows} rows)`);
+      if (incomplete.length) {
+        throw new UserError(
+          `input ended before ${incomplete.join(', ')} finished (no ACTIVATE_VERSION): their current tables are unchanged; the rows wait for a resumed run`,
+        );
+      }
+    } finally {
+      loader.close();
+      await store.close();
+    }
+  });
 
   withSourceOptions(
     program

@@ -264,3 +264,27 @@ describe('conversas load', () => {
     );
   });
 });
+
+describe('conversas sync flags', () => {
+  it('names tables from --layer/--prefix and rejects a negative retention in one line', async () => {
+    const db = dbPath('flags');
+    const res = await runCli(CONVERSAS_BIN, [
+      'sync',
+      '--sandbox',
+      '--contacts',
+      '15',
+      '--db',
+      db,
+      '--layer',
+      'bronze',
+      '--prefix',
+      'rd_',
+    ]);
+    expect(res.code, res.stderr).toBe(0);
+    expect(res.stdout).toMatch(/bronze\s+rd_contacts\s+15\s+1/);
+    expect(res.stdout).toMatch(/sync done in .* requests/);
+    const bad = await runCli(CONVERSAS_BIN, ['sync', '--sandbox', '--db', db, '--retention-days', '-1']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr.trim()).toBe('conversas: --retention-days must be a number of days ≥ 0');
+  });
+});
