@@ -86,6 +86,12 @@ export async function* orderedMap<T, R>(
   }
 }
 
+/** A page number an answer echoes (header or body), when it is one. */
+function positiveInt(value: unknown): number | undefined {
+  const n = Number(value ?? NaN);
+  return Number.isInteger(n) && n > 0 ? n : undefined;
+}
+
 function* range(from: number, to: number): Generator<number> {
   for (let i = from; i <= to; i++) yield i;
 }
@@ -128,26 +134,12 @@ async function* pageNumbers(
   if (first.result.records.length === 0) return;
   yield first.result;
   const pages = Number(first.headers.get(paging.totalPagesHeader));
-  const headerPage = (_: unknown, headers: Headers): number | undefined => {
-    const p = Number(headers.get('x-page'));
-    return Number.isInteger(p) && p > 0 ? p : undefined;
-  };
   if (Number.isInteger(pages) && pages >= 1) {
-    yield* knownPages(o, query, pages, first.result, headerPage);
+    yield* knownPages(o, query, pages, first.result, (_, headers) => positiveInt(headers.get('x-page')));
     return;
   }
   // No totals: walk until an empty page (a short page may only mean the server caps the size).
-  let previous = first.result.fingerprint;
-  for (let page = 2; page <= o.maxPages; page++) {
-    const { result } = await fetchPage(o, { ...query, page }, page);
-    if (result.records.length === 0) return;
-    if (result.fingerprint && result.fingerprint === previous) throw repeated(o, query, page);
-    previous = result.fingerprint;
-    yield result;
-  }
-  throw new ApiError(
-    `${describe(o, query)}: more than ${o.maxPages} pages; stopping (raise max_history_pages if this is real)`,
-  );
+  yield* walkPages(o, query, { limit: paging.limit, shortPageEnds: false }, first.result, 2);
 }
 
 async function* dateWindows(
@@ -163,23 +155,25 @@ async function* dateWindows(
     if (first.result.records.length > 0) yield first.result;
     const body = first.body as Record<string, unknown> | null;
     const pages = Number(body && typeof body === 'object' ? body['pages'] : undefined);
-    const bodyPage = (b: unknown): number | undefined => {
-      const p = b && typeof b === 'object' ? Number((b as Record<string, unknown>)['page']) : NaN;
-      return Number.isInteger(p) && p > 0 ? p : undefined;
-    };
+    const bodyPage = (b: unknown): number | undefined =>
+      positiveInt(b && typeof b === 'object' ? (b as Record<string, unknown>)['page'] : undefined);
     if (Number.isInteger(pages)) {
       if (pages > 1) yield* knownPages(o, query, pages, first.result, bodyPage);
     } else if (first.result.records.length >= paging.limit) {
-      yield* untilShort(o, query, paging.limit, first.result, 2);
+      yield* walkPages(o, query, { limit: paging.limit, shortPageEnds: true }, first.result, 2);
     }
     from = addDays(to, 1);
   }
 }
 
-async function* untilShort(
+/**
+ * Pages without a known count, one after another, until an empty page or (when a short page can mean the end)
+ * a short one; a page equal to the one before, or more than `maxPages`, is an error rather than a loop.
+ */
+async function* walkPages(
   o: ReadOptions,
   query: Query,
-  limit: number,
+  { limit, shortPageEnds }: { limit: number; shortPageEnds: boolean },
   previousPage: PageResult | undefined,
   fromPage: number,
 ): AsyncGenerator<PageResult> {
@@ -196,7 +190,7 @@ async function* untilShort(
     previous = result.fingerprint;
     yield result;
     // An unknown count (an undecryptable page) cannot say "short": ask for the next page.
-    if (result.count !== undefined && result.count < limit) return;
+    if (shortPageEnds && result.count !== undefined && result.count < limit) return;
   }
 }
 
@@ -216,7 +210,7 @@ export async function* readPages(o: ReadOptions): AsyncGenerator<PageResult> {
       yield* dateWindows(o, paging);
       return;
     case 'untilShortPage':
-      yield* untilShort(o, o.query, paging.limit, undefined, 1);
+      yield* walkPages(o, o.query, { limit: paging.limit, shortPageEnds: true }, undefined, 1);
       return;
   }
 }
