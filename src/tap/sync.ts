@@ -13,7 +13,7 @@ import type { Logger } from '../log.js';
 import type { SingerSink } from '../singer/messages.js';
 import { PartitionTracker, type StreamBookmark, type TapState } from '../singer/state.js';
 import type { StreamDefinition } from '../streams/define.js';
-import { STREAMS } from '../streams/index.js';
+import { streamByName } from '../streams/index.js';
 import { AsyncQueue } from './queue.js';
 
 export interface ProgressEvent {
@@ -49,7 +49,7 @@ export interface SyncSummary {
 /** Checks a selection against the config before any request (a clear error instead of a half sync). */
 export function checkSelection(selected: readonly string[], config: TapConfig): StreamDefinition[] {
   const streams = selected.map((name) => {
-    const stream = STREAMS.find((s) => s.name === name);
+    const stream = streamByName(name);
     if (!stream) throw new ConfigError(`unknown stream "${name}"; run --discover for the list`);
     return stream;
   });
@@ -165,13 +165,12 @@ export async function runSync(o: SyncOptions): Promise<SyncSummary> {
       await finish(stream, version);
     };
     const syncParent = async (parentName: string): Promise<void> => {
-      const parent = STREAMS.find((s) => s.name === parentName)!;
+      const parent = streamByName(parentName)!;
       const emitParent = streams.includes(parent) && !isDone(parent);
       const kids = children.filter((c) => c.parent!.stream === parentName && !isDone(c));
-      if (!emitParent && kids.length === 0) return;
-      for (const child of kids.length ? kids : [undefined]) {
-        await syncFamily(parent, emitParent && child === kids[0], child);
-      }
+      // Children finished in the interrupted run: the parent, if still due, is an ordinary stream.
+      if (kids.length === 0) return emitParent ? syncIndependent(parent) : undefined;
+      for (const child of kids) await syncFamily(parent, emitParent && child === kids[0], child);
     };
     // Every stream at once: the limiter, not the order, decides the pace, and a latency-bound run is not
     // held up by a string of one-request streams. The first failure stops the others.
@@ -207,13 +206,9 @@ export async function runSync(o: SyncOptions): Promise<SyncSummary> {
   async function syncFamily(
     parent: StreamDefinition,
     emitParent: boolean,
-    child: StreamDefinition | undefined,
+    child: StreamDefinition,
   ): Promise<void> {
     const parentVersion = emitParent ? await begin(parent, true) : 0;
-    if (!child) {
-      for await (const page of pagesOf(parent)) await emitRecords(parent, parentVersion, page);
-      return finish(parent, parentVersion);
-    }
     const previous = state.bookmarks[child.name];
     const childVersion = await begin(child, true);
     state.currently_syncing = child.name;
@@ -227,6 +222,13 @@ export async function runSync(o: SyncOptions): Promise<SyncSummary> {
     let seen = 0;
     let lastState = Date.now();
     const link = child.parent!;
+    const reportChild = (): void =>
+      o.onProgress?.({
+        stream: child.name,
+        records: counts[child.name] ?? 0,
+        partitionsDone: tracker.watermark,
+        partitionsSeen: seen,
+      });
     const concurrency = Math.max(1, Math.floor(config.partition_concurrency));
 
     const runPass = async (wanted: (position: number) => boolean, emit: boolean): Promise<boolean> => {
@@ -257,12 +259,7 @@ export async function runSync(o: SyncOptions): Promise<SyncSummary> {
             }
             position += 1;
           }
-          o.onProgress?.({
-            stream: child.name,
-            records: counts[child.name] ?? 0,
-            partitionsDone: tracker.watermark,
-            partitionsSeen: seen,
-          });
+          reportChild();
         }
         queue.close();
       })().catch(fail);
@@ -274,12 +271,7 @@ export async function runSync(o: SyncOptions): Promise<SyncSummary> {
             await emitRecords(child, childVersion, page);
           }
           tracker.complete(position, id);
-          o.onProgress?.({
-            stream: child.name,
-            records: counts[child.name] ?? 0,
-            partitionsDone: tracker.watermark,
-            partitionsSeen: seen,
-          });
+          reportChild();
           if (Date.now() - lastState >= config.state_interval_seconds * 1000) {
             lastState = Date.now();
             state.bookmarks[child.name] = tracker.bookmark(childVersion);
