@@ -38,10 +38,10 @@ interface Buffer_ {
   pending: Pending;
   chunk: string;
   file?: { path: string; fd: number };
-  rows: number;
 }
 
 const CHUNK_BYTES = 1024 * 1024;
+const bufferKey = (stream: string, version: number): string => `${stream}\u0000${version}`;
 
 export interface LoadedTable {
   stream: string;
@@ -95,7 +95,6 @@ export class CatalogLoader implements SingerSink {
         const buffer = await this.bufferFor(message.stream, version, info);
         const line = rowLine(message.record, info.columns, buffer.pending.nextSequence++);
         buffer.chunk += line;
-        buffer.rows += 1;
         this.bufferedBytes += line.length;
         if (buffer.chunk.length >= CHUNK_BYTES) this.spill(buffer);
         // Memory holds at most a chunk per stream; the byte bound keeps each transaction a sensible size.
@@ -121,12 +120,12 @@ export class CatalogLoader implements SingerSink {
   }
 
   private async bufferFor(stream: string, version: number, info: StreamInfo): Promise<Buffer_> {
-    const key = `${stream}\u0000${version}`;
+    const key = bufferKey(stream, version);
     let buffer = this.buffers.get(key);
     if (!buffer) {
       await this.inflight;
       const pending = await this.o.store.ensurePending(info.target!, version, info.columns);
-      buffer = { stream, version, pending, chunk: '', rows: 0 };
+      buffer = { stream, version, pending, chunk: '' };
       this.buffers.set(key, buffer);
     }
     return buffer;
@@ -191,7 +190,7 @@ export class CatalogLoader implements SingerSink {
       info.keys,
       this.o.retentionDays,
     );
-    this.buffers.delete(`${stream}\u0000${version}`);
+    this.buffers.delete(bufferKey(stream, version));
     const seconds = (Date.now() - (this.started.get(stream) ?? Date.now())) / 1000;
     this.loaded.push({
       stream,

@@ -85,16 +85,13 @@ export class ApiClient {
 
   constructor(private readonly options: ClientOptions) {}
 
-  get limiter(): RateLimiter {
-    return this.options.limiter;
-  }
-
   /** GET a path; resolves with the parsed JSON body of a 2xx answer, or throws an ApiError. */
   async get(path: string, query: Query = {}): Promise<ApiResponse> {
     const { options } = this;
     const url = buildUrl(options.baseUrl, path, query);
     const label = `GET ${path}`;
-    const deadline = Date.now() + options.maxRetryMs;
+    const started = Date.now();
+    const deadline = started + options.maxRetryMs;
     let lastProblem = '';
     for (let attempt = 1; ; attempt++) {
       await options.limiter.acquire(options.signal);
@@ -111,7 +108,7 @@ export class ApiClient {
         const delay = Math.max(backoff, error.retryAfterMs ?? 0);
         if (attempt >= MAX_ATTEMPTS || Date.now() + delay > deadline) {
           throw new ApiError(
-            `${label} failed after ${attempt} attempts in ${Math.round((Date.now() - deadline + options.maxRetryMs) / 1000)} s: ${lastProblem}`,
+            `${label} failed after ${attempt} attempts in ${Math.round((Date.now() - started) / 1000)} s: ${lastProblem}`,
           );
         }
         this.retries += 1;

@@ -220,13 +220,18 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const listOf = (items: unknown[], key: string, shape: string): unknown =>
     shape === 'bare' ? items : { [key]: items };
 
+  /** `page` (1-based), unless the repeat-pages fault makes every paged endpoint ignore it. */
+  const pageParam = (query: URLSearchParams): number => {
+    const page = intParam(query, 'page', 1, 1, 1_000_000_000);
+    return control.faults.repeatPages ? 1 : page;
+  };
+
   function customers(query: URLSearchParams): { body: unknown; headers: Record<string, string> } {
     const limit = Math.min(
       intParam(query, 'limit', QUIRKS.customers.defaultLimit, 1, 100_000),
       QUIRKS.customers.maxLimit,
     );
-    let page = intParam(query, 'page', 1, 1, 1_000_000_000);
-    if (control.faults.repeatPages) page = 1;
+    const page = pageParam(query);
     const channels = query.get('channels');
     const total = channels && !channels.split(',').includes('whatsapp') ? 0 : world.options.contacts;
     const from = (page - 1) * limit;
@@ -258,8 +263,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       );
     }
     const limit = intParam(query, 'limit', QUIRKS.reports.defaultLimit, 1, QUIRKS.reports.maxLimit);
-    let page = intParam(query, 'page', 1, 1, 1_000_000_000);
-    if (control.faults.repeatPages) page = 1;
+    const page = pageParam(query);
     const all = world.reportsBetween(startDay, endDay);
     const pages = Math.max(1, Math.ceil(all.length / limit));
     return { docs: all.slice((page - 1) * limit, page * limit), total: all.length, limit, page, pages };
@@ -278,8 +282,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         errors: [{ field: 'customer_id', message: 'Contato não encontrado' }],
       });
     const limit = intParam(query, 'limit', QUIRKS.history.defaultLimit, 1, QUIRKS.history.maxLimit);
-    let page = intParam(query, 'page', 1, 1, 1_000_000_000);
-    if (control.faults.repeatPages) page = 1;
+    const page = pageParam(query);
     const start = dateParam(query, 'start_date');
     const end = dateParam(query, 'end_date');
     const to = end ? (end.hasTime ? end.at + 1 : end.at + DAY) : world.now;
