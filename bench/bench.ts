@@ -10,9 +10,10 @@ import { fileURLToPath } from 'node:url';
 import { addDays } from '../src/dates.js';
 import { decryptHistory, loadHistoryKey } from '../src/crypto/jwe.js';
 import { startSandbox, World, type Sandbox } from '../src/sandbox/index.js';
+import { dayWindow } from '../test/oracle.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const TAP = join(ROOT, 'dist/cli.js');
+const TAP = join(ROOT, 'dist/tap/cli.js');
 const CONVERSAS = join(ROOT, 'dist/pipeline/cli.js');
 const work = mkdtempSync(join(tmpdir(), 'conversas-bench-'));
 const quick = process.argv.includes('--quick');
@@ -90,7 +91,7 @@ function tapConfig(name: string, sb: { url: string; token: string }, extra: Reco
 
 /** The fewest requests any client needs for a full sync with a key (no totals for history). */
 function minimumRequests(world: World, start: string, end: string): number {
-  const window = World.dayWindow(start, end);
+  const window = dayWindow(start, end);
   let history = 0;
   for (let i = 0; i < world.options.contacts; i++) {
     const n = world.expectedMessages(i, window).length;

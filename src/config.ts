@@ -1,139 +1,152 @@
 /**
- * Tap configuration (DESIGN §3): the settings, their defaults and secrecy in one table, loading from files
- * and TAP_RDSTATION_CONVERSAS_* variables, and validation into a typed config. Secrets are registered with
- * the redactor the moment they are read.
+ * Tap configuration (DESIGN §3). Each setting is declared once, in SETTINGS: its type, default, secrecy,
+ * description and the parser that validates it. `TapConfig`, `validateConfig`, the environment variable
+ * names and `--about` all derive from that one declaration, so a new setting is one entry here.
+ * Secrets are registered with the redactor the moment they are read.
  */
 import { readFileSync } from 'node:fs';
 import { parseDay, today } from './dates.js';
 import { ConfigError } from './errors.js';
 import { redactor } from './redact.js';
+import { API } from './streams/api.js';
 
 export const ENV_PREFIX = 'TAP_RDSTATION_CONVERSAS_';
 
-type SettingType = 'string' | 'integer' | 'number' | 'date' | 'object';
+/** How a setting is described to users (`--about`): a JSON type, or `date` for the day formats we accept. */
+export type SettingType = 'string' | 'integer' | 'number' | 'date' | 'object';
 
-export interface Setting {
-  name: string;
+export interface SettingSpec<T> {
   type: SettingType;
-  required: boolean | string;
-  secret: boolean;
-  default?: string | number;
   description: string;
+  required?: boolean;
+  secret?: boolean;
+  /** The default as users read it (`--about`, README); the parser applies it. */
+  default?: string | number;
+  /** Validates a value as read from JSON or the environment (undefined when unset). */
+  parse(value: unknown, name: string, context: { now: number }): T;
 }
 
-export const SETTINGS: readonly Setting[] = [
-  {
-    name: 'access_token',
+const setting = <T>(spec: SettingSpec<T>): SettingSpec<T> => spec;
+const unset = (value: unknown): boolean => value === undefined || value === null || value === '';
+
+/** A positive number (or whole number), from JSON or from an environment variable's text. */
+const positive = (integer: boolean, fallback: number) =>
+  function parse(value: unknown, name: string): number {
+    const n = unset(value) ? fallback : typeof value === 'string' ? Number(value) : value;
+    if (typeof n !== 'number' || !Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n)))
+      throw new ConfigError(`${name} must be a positive ${integer ? 'whole number' : 'number'}`);
+    return n;
+  };
+
+const numberSetting = (description: string, fallback: number, integer = false): SettingSpec<number> =>
+  setting({
+    type: integer ? 'integer' : 'number',
+    description,
+    default: fallback,
+    parse: positive(integer, fallback),
+  });
+
+/** Invisible characters pasted with a token break auth (observed live, docs/api-notes.md §1.2): keep printable ASCII. */
+export function cleanToken(token: string): string {
+  return token.replace(/[^\x21-\x7E]/g, '');
+}
+
+export function parsePrivateJwk(value: unknown): Record<string, unknown> {
+  let jwk: unknown = value;
+  if (typeof value === 'string') {
+    try {
+      jwk = JSON.parse(value);
+    } catch {
+      throw new ConfigError('private_key_jwk is not valid JSON: paste the whole JWK from "Gerar Chave"');
+    }
+  }
+  if (!jwk || typeof jwk !== 'object' || Array.isArray(jwk))
+    throw new ConfigError('private_key_jwk must be a JWK object');
+  return jwk as Record<string, unknown>;
+}
+
+export const SETTINGS = {
+  access_token: setting<string>({
     type: 'string',
     required: true,
     secret: true,
     description: "The account's JWT (Apps e Integrações > API).",
-  },
-  {
-    name: 'start_date',
+    parse(value) {
+      if (unset(value))
+        throw new ConfigError(
+          `access_token is missing: set it in a --config file or ${ENV_PREFIX}ACCESS_TOKEN`,
+        );
+      if (typeof value !== 'string') throw new ConfigError('access_token must be a string');
+      const token = cleanToken(value);
+      if (!token) throw new ConfigError('access_token is empty');
+      redactor.add(token);
+      // A JWT's payload and signature are secret on their own, should anything print part of the token.
+      for (const segment of token.split('.').slice(1)) redactor.add(segment);
+      return token;
+    },
+  }),
+  start_date: setting<string | undefined>({
     type: 'date',
-    required: 'for messages_history',
-    secret: false,
     description: 'First day of history (and of reports). YYYY-MM-DD, ISO 8601 date-time or DD/MM/YYYY.',
-  },
-  {
-    name: 'end_date',
+    parse: (value, name) => (unset(value) ? undefined : parseDay(value, name)),
+  }),
+  end_date: setting<string>({
     type: 'date',
-    required: false,
-    secret: false,
     default: 'today',
     description: 'Last day of history and reports, inclusive.',
-  },
-  {
-    name: 'private_key_jwk',
+    parse: (value, name, { now }) => (unset(value) ? today(now) : parseDay(value, name)),
+  }),
+  private_key_jwk: setting<Record<string, unknown> | undefined>({
     type: 'object',
-    required: false,
     secret: true,
     description:
       'The private JWK from "Gerar Chave", as a JSON string or object; without it history stays encrypted.',
-  },
-  {
-    name: 'api_url',
+    // Validated as an RSA private key by crypto/ before any request.
+    parse: (value) => (unset(value) ? undefined : parsePrivateJwk(value)),
+  }),
+  api_url: setting<string>({
     type: 'string',
-    required: false,
-    secret: false,
-    default: 'https://api.tallos.com.br',
+    default: API.defaultUrl,
     description: 'API host (the sandbox and tests point it at 127.0.0.1).',
-  },
-  {
-    name: 'requests_per_minute',
-    type: 'number',
-    required: false,
-    secret: false,
-    default: 45,
-    description: "The account's request budget the tap stays within (the API allows about 48/min).",
-  },
-  {
-    name: 'partition_concurrency',
-    type: 'integer',
-    required: false,
-    secret: false,
-    default: 8,
-    description: 'Contacts whose history is fetched at once (all under the one rate limit).',
-  },
-  {
-    name: 'request_timeout_seconds',
-    type: 'number',
-    required: false,
-    secret: false,
-    default: 60,
-    description: 'Timeout of one HTTP request.',
-  },
-  {
-    name: 'max_retry_seconds',
-    type: 'number',
-    required: false,
-    secret: false,
-    default: 600,
-    description:
-      'How long one request may keep being retried (429, 5xx, resets, timeouts) before the sync fails.',
-  },
-  {
-    name: 'retry_backoff_seconds',
-    type: 'number',
-    required: false,
-    secret: false,
-    default: 1,
-    description: 'First retry delay; it doubles (with jitter) up to 60 s.',
-  },
-  {
-    name: 'max_history_pages',
-    type: 'integer',
-    required: false,
-    secret: false,
-    default: 2000,
-    description: 'Safety bound on history pages per contact (guards against an API that ignores `page`).',
-  },
-  {
-    name: 'state_interval_seconds',
-    type: 'number',
-    required: false,
-    secret: false,
-    default: 2,
-    description: 'How often messages_history progress is written as STATE (what a resumed sync can skip).',
-  },
-];
+    parse(value) {
+      const url = String(unset(value) ? API.defaultUrl : value).replace(/\/+$/, '');
+      if (!/^https?:\/\/[^\s]+$/.test(url)) throw new ConfigError('api_url must be an http(s) URL');
+      return url;
+    },
+  }),
+  requests_per_minute: numberSetting(
+    `The account's request budget the tap stays within (the API allows about ${API.requestsPerMinute}/min).`,
+    45,
+  ),
+  partition_concurrency: numberSetting(
+    'Partitions (contacts whose history is read) fetched at once, all under the one rate limit.',
+    8,
+    true,
+  ),
+  request_timeout_seconds: numberSetting('Timeout of one HTTP request.', 60),
+  max_retry_seconds: numberSetting(
+    'How long one request may keep being retried (429, 5xx, resets, timeouts) before the sync fails.',
+    600,
+  ),
+  retry_backoff_seconds: numberSetting('First retry delay; it doubles (with jitter) up to 60 s.', 1),
+  max_history_pages: numberSetting(
+    'Safety bound on the pages of one listing that has no page count (history per contact, or a list without totals): guards against an API that ignores `page`.',
+    2000,
+    true,
+  ),
+  state_interval_seconds: numberSetting(
+    'How often progress through partitions (history per contact) is written as STATE (what a resumed sync can skip).',
+    2,
+  ),
+};
 
-export interface TapConfig {
-  access_token: string;
-  start_date?: string;
-  end_date: string;
-  /** Parsed private JWK; validated as an RSA private key by crypto/ before any request. */
-  private_key_jwk?: Record<string, unknown>;
-  api_url: string;
-  requests_per_minute: number;
-  partition_concurrency: number;
-  request_timeout_seconds: number;
-  max_retry_seconds: number;
-  retry_backoff_seconds: number;
-  max_history_pages: number;
-  state_interval_seconds: number;
-}
+export type SettingName = keyof typeof SETTINGS;
+export type TapConfig = {
+  [K in SettingName]: (typeof SETTINGS)[K] extends SettingSpec<infer T> ? T : never;
+};
+
+export const SETTING_NAMES = Object.keys(SETTINGS) as SettingName[];
+export const envName = (name: SettingName): string => ENV_PREFIX + name.toUpperCase();
 
 export type RawConfig = Record<string, unknown>;
 
@@ -170,94 +183,20 @@ export function readJsonFile(path: string, what: string): RawConfig {
 
 export function configFromEnv(env: NodeJS.ProcessEnv): RawConfig {
   const out: RawConfig = {};
-  for (const setting of SETTINGS) {
-    const value = env[ENV_PREFIX + setting.name.toUpperCase()];
-    if (value !== undefined && value !== '') out[setting.name] = value;
+  for (const name of SETTING_NAMES) {
+    const value = env[envName(name)];
+    if (value !== undefined && value !== '') out[name] = value;
   }
   return out;
 }
 
-function numberSetting(raw: RawConfig, setting: Setting): number {
-  const value = raw[setting.name] ?? setting.default;
-  const n = typeof value === 'string' ? Number(value) : value;
-  if (
-    typeof n !== 'number' ||
-    !Number.isFinite(n) ||
-    n <= 0 ||
-    (setting.type === 'integer' && !Number.isInteger(n))
-  ) {
-    throw new ConfigError(
-      `${setting.name} must be a positive ${setting.type === 'integer' ? 'whole number' : 'number'}`,
-    );
-  }
-  return n;
-}
-
-/** Invisible characters pasted with a token break auth (observed live, §1.2): keep printable ASCII. */
-export function cleanToken(token: string): string {
-  return token.replace(/[^\x21-\x7E]/g, '');
-}
-
-export function parsePrivateJwk(value: unknown): Record<string, unknown> {
-  let jwk: unknown = value;
-  if (typeof value === 'string') {
-    try {
-      jwk = JSON.parse(value);
-    } catch {
-      throw new ConfigError('private_key_jwk is not valid JSON: paste the whole JWK from "Gerar Chave"');
-    }
-  }
-  if (!jwk || typeof jwk !== 'object' || Array.isArray(jwk))
-    throw new ConfigError('private_key_jwk must be a JWK object');
-  return jwk as Record<string, unknown>;
-}
-
 export function validateConfig(raw: RawConfig, now = Date.now()): TapConfig {
-  // Secrets first, so that nothing below can echo them.
-  redactor.add(raw['access_token']);
-  redactor.add(raw['private_key_jwk']);
-  const byName = (name: string): Setting => SETTINGS.find((s) => s.name === name)!;
-
-  const tokenValue = raw['access_token'];
-  if (tokenValue === undefined || tokenValue === null || tokenValue === '') {
-    throw new ConfigError(`access_token is missing: set it in a --config file or ${ENV_PREFIX}ACCESS_TOKEN`);
-  }
-  if (typeof tokenValue !== 'string') throw new ConfigError('access_token must be a string');
-  const token = cleanToken(tokenValue);
-  if (!token) throw new ConfigError('access_token is empty');
-  redactor.add(token);
-  // A JWT's payload and signature are secret on their own, should anything print part of the token.
-  for (const segment of token.split('.').slice(1)) redactor.add(segment);
-
-  const endDate =
-    raw['end_date'] === undefined || raw['end_date'] === ''
-      ? today(now)
-      : parseDay(raw['end_date'], 'end_date');
-  const startDate =
-    raw['start_date'] === undefined || raw['start_date'] === ''
-      ? undefined
-      : parseDay(raw['start_date'], 'start_date');
-  if (startDate && startDate > endDate)
-    throw new ConfigError(`start_date ${startDate} is after end_date ${endDate}`);
-
-  const apiUrl = String(raw['api_url'] ?? byName('api_url').default).replace(/\/+$/, '');
-  if (!/^https?:\/\/[^\s]+$/.test(apiUrl)) throw new ConfigError('api_url must be an http(s) URL');
-
-  const jwkValue = raw['private_key_jwk'];
-  const config: TapConfig = {
-    access_token: token,
-    end_date: endDate,
-    api_url: apiUrl,
-    requests_per_minute: numberSetting(raw, byName('requests_per_minute')),
-    partition_concurrency: numberSetting(raw, byName('partition_concurrency')),
-    request_timeout_seconds: numberSetting(raw, byName('request_timeout_seconds')),
-    max_retry_seconds: numberSetting(raw, byName('max_retry_seconds')),
-    retry_backoff_seconds: numberSetting(raw, byName('retry_backoff_seconds')),
-    max_history_pages: numberSetting(raw, byName('max_history_pages')),
-    state_interval_seconds: numberSetting(raw, byName('state_interval_seconds')),
-  };
-  if (startDate) config.start_date = startDate;
-  if (jwkValue !== undefined && jwkValue !== null && jwkValue !== '')
-    config.private_key_jwk = parsePrivateJwk(jwkValue);
-  return config;
+  // Secrets first, as given, so that nothing below can echo them.
+  for (const name of SETTING_NAMES) if (SETTINGS[name].secret) redactor.add(raw[name]);
+  const config = {} as Record<SettingName, unknown>;
+  for (const name of SETTING_NAMES) config[name] = SETTINGS[name].parse(raw[name], name, { now });
+  const valid = config as TapConfig;
+  if (valid.start_date && valid.start_date > valid.end_date)
+    throw new ConfigError(`start_date ${valid.start_date} is after end_date ${valid.end_date}`);
+  return valid;
 }

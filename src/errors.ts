@@ -35,3 +35,8 @@ export class InterruptedError extends UserError {
     super(`interrupted by ${signal}; the last STATE message resumes the sync`, 130);
   }
 }
+
+/** An answer whose shape is not one the sources report (thrown by a stream's record selector). */
+export class MalformedAnswer extends Error {
+  override name = 'MalformedAnswer';
+}

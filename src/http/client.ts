@@ -27,8 +27,6 @@ export interface ClientOptions {
   backoffMs: number;
   /** Aborts every request in flight and waiting (SIGINT/SIGTERM). */
   signal?: AbortSignal;
-  /** Advice for a 403 on a given path, e.g. the plan that history needs. */
-  forbiddenHint?: (path: string) => string | undefined;
 }
 
 const MAX_BACKOFF_MS = 60_000;
@@ -85,8 +83,11 @@ export class ApiClient {
 
   constructor(private readonly options: ClientOptions) {}
 
-  /** GET a path; resolves with the parsed JSON body of a 2xx answer, or throws an ApiError. */
-  async get(path: string, query: Query = {}): Promise<ApiResponse> {
+  /**
+   * GET a path; resolves with the parsed JSON body of a 2xx answer, or throws an ApiError. `planAdvice` says
+   * what a 401/402/403 means on this endpoint when it is a feature of some plans only.
+   */
+  async get(path: string, query: Query = {}, planAdvice?: string): Promise<ApiResponse> {
     const { options } = this;
     const url = buildUrl(options.baseUrl, path, query);
     const label = `GET ${path}`;
@@ -96,7 +97,7 @@ export class ApiClient {
     for (let attempt = 1; ; attempt++) {
       await options.limiter.acquire(options.signal);
       try {
-        const response = await this.attempt(url, label);
+        const response = await this.attempt(url, label, planAdvice);
         options.limiter.succeeded();
         return response;
       } catch (error) {
@@ -118,7 +119,7 @@ export class ApiClient {
     }
   }
 
-  private async attempt(url: string, label: string): Promise<ApiResponse> {
+  private async attempt(url: string, label: string, planHint: string | undefined): Promise<ApiResponse> {
     const { options } = this;
     this.requests += 1;
     // One controller per request, released when it settles: a long-lived run signal composed with
@@ -156,8 +157,7 @@ export class ApiClient {
     }
     if (status >= 500) throw new Retryable(`server error ${status}: ${describeBody(text)}`);
     // 401 means a refused token, except where a feature is gated by plan: there the sources report 401,
-    // 402 or 403 alike (conversas-api.md §1.4, §3.1), and the hint says so.
-    const planHint = options.forbiddenHint?.(label.slice(4));
+    // 402 or 403 alike (docs/api-notes.md §1.4, §3.1), and the hint says so.
     if (status === 401) {
       const advice = 'the access_token was refused; copy a fresh one from Apps e Integrações > API';
       throw new ApiError(

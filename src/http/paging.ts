@@ -5,7 +5,7 @@
  * ignores `page`.
  */
 import { addDays } from '../dates.js';
-import { ApiError } from '../errors.js';
+import { ApiError, MalformedAnswer } from '../errors.js';
 import type { ApiClient, Query } from './client.js';
 
 export interface PageResult {
@@ -25,6 +25,12 @@ export type Paging =
   /** `page`/`limit` with no totals: done on an empty or short page. */
   | { kind: 'untilShortPage'; limit: number };
 
+/** Inclusive calendar days (`YYYY-MM-DD`); without a start, the paging style's default span. */
+export interface DayRange {
+  startDay?: string | undefined;
+  endDay: string;
+}
+
 export type ExtractPage = (body: unknown, page: number) => PageResult | Promise<PageResult>;
 
 export interface ReadOptions {
@@ -35,11 +41,12 @@ export interface ReadOptions {
   extract: ExtractPage;
   /** Pages fetched ahead at once when the page count is known. */
   lookahead: number;
-  /** For date windows: inclusive days. */
-  startDay?: string;
-  endDay: string;
-  /** Safety bound for pages without totals. */
-  maxPages: number;
+  /** For date windows: the days to read. */
+  window?: DayRange;
+  /** What a refusal (401/402/403) means on this endpoint besides a bad token. */
+  planAdvice?: string;
+  /** Safety bound for pages without totals, and the setting that raises it. */
+  maxPages: { pages: number; setting: string };
 }
 
 const describe = (o: ReadOptions, query: Query): string => {
@@ -52,12 +59,13 @@ async function fetchPage(
   query: Query,
   page: number,
 ): Promise<{ result: PageResult; body: unknown; headers: Headers }> {
-  const { body, headers } = await o.client.get(o.path, query);
+  const { body, headers } = await o.client.get(o.path, query, o.planAdvice);
   try {
     return { result: await o.extract(body, page), body, headers };
   } catch (error) {
-    if (error instanceof ApiError) throw error;
-    throw new ApiError(`${describe(o, query)} page ${page}: malformed answer: ${(error as Error).message}`);
+    // Only an answer of the wrong shape is the API's fault; anything else is ours and surfaces as it is.
+    if (!(error instanceof MalformedAnswer)) throw error;
+    throw new ApiError(`${describe(o, query)} page ${page}: malformed answer: ${error.message}`);
   }
 }
 
@@ -146,10 +154,12 @@ async function* dateWindows(
   o: ReadOptions,
   paging: Extract<Paging, { kind: 'dateWindows' }>,
 ): AsyncGenerator<PageResult> {
-  const start = o.startDay ?? addDays(o.endDay, -(paging.defaultDays - 1));
-  for (let from = start; from <= o.endDay;) {
+  if (!o.window) throw new Error(`${o.path}: a date-windowed stream must declare its window`);
+  const { endDay } = o.window;
+  const start = o.window.startDay ?? addDays(endDay, -(paging.defaultDays - 1));
+  for (let from = start; from <= endDay;) {
     const windowEnd = addDays(from, paging.windowDays - 1);
-    const to = windowEnd < o.endDay ? windowEnd : o.endDay;
+    const to = windowEnd < endDay ? windowEnd : endDay;
     const query = { ...o.query, start_date: from, end_date: to, page: 1, limit: paging.limit };
     const first = await fetchPage(o, query, 1);
     if (first.result.records.length > 0) yield first.result;
@@ -179,9 +189,9 @@ async function* walkPages(
 ): AsyncGenerator<PageResult> {
   let previous = previousPage?.fingerprint;
   for (let page = fromPage; ; page++) {
-    if (page > o.maxPages) {
+    if (page > o.maxPages.pages) {
       throw new ApiError(
-        `${describe(o, query)}: more than ${o.maxPages} pages without an end; stopping (the API may ignore \`page\`; raise max_history_pages if this is real)`,
+        `${describe(o, query)}: more than ${o.maxPages.pages} pages without an end; stopping (the API may ignore \`page\`; raise ${o.maxPages.setting} if this is real)`,
       );
     }
     const { result } = await fetchPage(o, { ...query, page, limit }, page);

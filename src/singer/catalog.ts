@@ -1,7 +1,7 @@
 /** Discovery output and stream selection (Singer catalog with metadata). */
 import type { TapConfig } from '../config.js';
 import { ConfigError } from '../errors.js';
-import type { StreamDefinition } from '../streams/define.js';
+import { isRunnable, type StreamDefinition } from '../streams/define.js';
 import type { JsonSchema } from '../streams/schema.js';
 
 export interface MetadataEntry {
@@ -20,20 +20,13 @@ export interface Catalog {
   streams: CatalogEntry[];
 }
 
-/** Selected unless the user says otherwise; a stream that needs a missing setting is not. */
-export function selectedByDefault(stream: StreamDefinition, config?: Pick<TapConfig, 'start_date'>): boolean {
-  return !stream.requires || (config !== undefined && config[stream.requires as 'start_date'] !== undefined);
-}
-
-export function discover(
-  streams: readonly StreamDefinition[],
-  config?: Pick<TapConfig, 'start_date'>,
-): Catalog {
+/** Every stream is selected by default, unless it needs a setting the config lacks. */
+export function discover(streams: readonly StreamDefinition[], config: TapConfig): Catalog {
   return {
     streams: streams.map((s) => {
       const root: Record<string, unknown> = {
         inclusion: 'available',
-        'selected-by-default': selectedByDefault(s, config),
+        'selected-by-default': isRunnable(s, config),
         'table-key-properties': s.keys,
         'forced-replication-method': 'FULL_TABLE',
       };

@@ -6,15 +6,19 @@
  */
 import { ConfigError } from '../errors.js';
 
-export interface StreamBookmark {
+/** How far a child stream got through its parent's records. */
+export interface PartitionProgress {
+  /** Every parent position below this one is done. */
+  next_position: number;
+  /** The parent key at `next_position - 1`, to notice a changed order on resume. */
+  anchor_id: string | null;
+  /** Positions at or beyond the watermark that are done too. */
+  done_positions: number[];
+}
+
+export interface StreamBookmark extends Partial<PartitionProgress> {
   version: number;
   done?: boolean;
-  /** Every parent position below this one is done. */
-  next_position?: number;
-  /** The parent key at `next_position - 1`, to notice a changed order on resume. */
-  anchor_id?: string | null;
-  /** Positions at or beyond the watermark that are done too. */
-  done_positions?: number[];
 }
 
 export interface TapState {
@@ -77,9 +81,8 @@ export class PartitionTracker {
     }
   }
 
-  bookmark(version: number): StreamBookmark {
+  progress(): PartitionProgress {
     return {
-      version,
       next_position: this.watermark,
       anchor_id: this.anchorId,
       done_positions: [...this.done].sort((a, b) => a - b),

@@ -1,15 +1,16 @@
 /**
  * What a stream is: data, checked by the compiler. A stream names its endpoint, how records sit in the
- * answer, its paging style, keys, schema and, for a child, its parent. Paging, retries, decryption,
- * Singer output and state exist once, elsewhere.
+ * answer, its paging style, keys, schema, the settings it needs, its date window, what a refusal on a
+ * lower plan means and, for a child, its parent. Paging, retries, decryption, Singer output and state
+ * exist once, elsewhere, and know no stream by name.
  */
 import type { TapConfig } from '../config.js';
 import type { HistoryPage } from '../crypto/jwe.js';
 import type { Query } from '../http/client.js';
-import type { PageResult, Paging } from '../http/paging.js';
+import type { DayRange, PageResult, Paging } from '../http/paging.js';
 import type { JsonSchema } from './schema.js';
 
-export type { PageResult, Paging };
+export type { DayRange, PageResult, Paging };
 
 export type Record_ = Record<string, unknown>;
 
@@ -29,7 +30,7 @@ export interface ParentLink {
   param: string;
 }
 
-export interface StreamDefinition {
+interface StreamBase {
   name: string;
   description: string;
   path: string;
@@ -39,9 +40,33 @@ export interface StreamDefinition {
   paging: Paging;
   /** Fixed query parameters, from config. */
   query?: (config: TapConfig) => Query;
-  parent?: ParentLink;
-  /** A config key without which the stream cannot run (and is not selected by default). */
-  requires?: keyof TapConfig;
+  /** For a date-windowed listing: the days to read. */
+  window?: (config: TapConfig) => DayRange;
+  /** Settings without which the stream cannot run (and is not selected by default). */
+  needs?: readonly (keyof TapConfig)[];
+  /** What a 401/402/403 on this endpoint means besides a refused token (a feature of some plans only). */
+  planAdvice?: string;
 }
 
-export const defineStream = (definition: StreamDefinition): StreamDefinition => definition;
+export interface RootStream extends StreamBase {
+  parent?: undefined;
+}
+
+/** A stream read once per record of its parent (a partition), with the parent's key as a parameter. */
+export interface ChildStream extends StreamBase {
+  parent: ParentLink;
+}
+
+export type StreamDefinition = RootStream | ChildStream;
+
+export const defineStream = <S extends StreamDefinition>(definition: S): S => definition;
+
+export const isChild = (stream: StreamDefinition): stream is ChildStream => stream.parent !== undefined;
+
+/** The settings a stream needs that the config lacks. */
+export const missingSettings = (stream: StreamDefinition, config: TapConfig): (keyof TapConfig)[] =>
+  (stream.needs ?? []).filter((name) => config[name] === undefined);
+
+/** Whether a stream can run with this config: the one rule for selection, discovery and checks. */
+export const isRunnable = (stream: StreamDefinition, config: TapConfig): boolean =>
+  missingSettings(stream, config).length === 0;

@@ -26,6 +26,13 @@ export const STREAMS: readonly StreamDefinition[] = [
   workflows,
 ];
 
+/**
+ * What `--test` reads: one page of `token` proves the token; one page of `key`, for the first record of
+ * its parent, proves the private key decrypts.
+ */
+export const CONNECTION_CHECK = { token: contacts, key: messagesHistory } as const;
+
 export const streamByName = (name: string): StreamDefinition | undefined =>
   STREAMS.find((s) => s.name === name);
-export type { StreamDefinition } from './define.js';
+export type { ChildStream, StreamDefinition } from './define.js';
+export { isChild, isRunnable, missingSettings } from './define.js';

@@ -42,8 +42,12 @@ export const messagesHistory = defineStream({
     key: (contact) => String(contact['_id'] ?? contact['id'] ?? '') || undefined,
     param: 'customer_id',
   },
-  requires: 'start_date',
+  // Without start_date the API answers only the last ~30 days (§5.5): always send both dates.
+  needs: ['start_date'],
   query: (config) => ({ start_date: config.start_date, end_date: config.end_date, ...HISTORY_FILTERS }),
+  // §1.4, §3.1: on lower plans history answers 401, 402 or 403; plan names have changed over time.
+  planAdvice:
+    'messages history needs the Advanced plan (and API access); deselect messages_history on other plans',
   keys: ['customer_id', 'page'],
   schema: record({
     customer_id: string('Contact this page of history belongs to'),

@@ -2,6 +2,7 @@
  * Where records sit in an answer. The sources disagree on envelopes (§2, §5), so each selector accepts
  * every shape reported: a bare array, `{key: [...]}`, or an object whose only array is the list.
  */
+import { MalformedAnswer } from '../errors.js';
 import type { PageResult, RecordSelector, Record_ } from './define.js';
 
 function findList(body: unknown, key: string): unknown[] | undefined {
@@ -13,8 +14,6 @@ function findList(body: unknown, key: string): unknown[] | undefined {
   const arrays = Object.values(obj).filter(Array.isArray);
   return arrays.length === 1 ? (arrays[0] as unknown[]) : undefined;
 }
-
-export class MalformedAnswer extends Error {}
 
 function fingerprintOf(items: unknown[]): string {
   if (items.length === 0) return '';

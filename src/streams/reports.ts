@@ -19,6 +19,8 @@ export const reports = defineStream({
   // §5.6: {docs, pages}; limit max 49; start_date/end_date required, ≤ ~90 days apart; 90 days back by default.
   records: fromList('docs'),
   paging: { kind: 'dateWindows', windowDays: 90, limit: 49, defaultDays: 90 },
+  // From start_date when set (else the last 90 days, about as far back as the API reaches) to end_date.
+  window: (config) => ({ startDay: config.start_date, endDay: config.end_date }),
   keys: ['id'],
   schema: record({
     id: stringOrInteger('Report ID (24-hex observed live; integer per the seed docs)'),

@@ -1,5 +1,5 @@
 /** `--about`: what the tap is, its capabilities, settings (types, defaults, secrecy) and streams. */
-import { ENV_PREFIX, SETTINGS } from '../config.js';
+import { ENV_PREFIX, envName, SETTING_NAMES, SETTINGS, type SettingName } from '../config.js';
 import { STREAMS } from '../streams/index.js';
 import { VERSION } from '../version.js';
 
@@ -11,25 +11,34 @@ export function about(): Record<string, unknown> {
       'Singer tap for RD Station Conversas (ex-Tallos): contacts, messages history (JWE-decrypted), reports and account metadata.',
     capabilities: ['catalog', 'discover', 'state', 'about', 'test'],
     env_prefix: ENV_PREFIX,
-    settings: SETTINGS.map((s) => ({
-      name: s.name,
-      type: s.type,
-      required: s.required,
-      secret: s.secret,
-      ...(s.default !== undefined ? { default: s.default } : {}),
-      env: ENV_PREFIX + s.name.toUpperCase(),
-      description: s.description,
-    })),
+    settings: SETTING_NAMES.map((name) => {
+      const s = SETTINGS[name];
+      return {
+        name,
+        type: s.type,
+        required: s.required ?? neededBy(name),
+        secret: s.secret ?? false,
+        ...(s.default !== undefined ? { default: s.default } : {}),
+        env: envName(name),
+        description: s.description,
+      };
+    }),
     streams: STREAMS.map((s) => ({
       name: s.name,
       endpoint: `GET ${s.path}`,
       keys: s.keys,
       replication: 'FULL_TABLE',
       ...(s.parent ? { parent: s.parent.stream } : {}),
-      ...(s.requires ? { requires: s.requires } : {}),
+      ...(s.needs?.length ? { requires: s.needs.join(', ') } : {}),
       description: s.description,
     })),
   };
+}
+
+/** "for <streams>" when some streams need the setting, else false: derived from the streams' `needs`. */
+function neededBy(name: SettingName): string | false {
+  const streams = STREAMS.filter((s) => s.needs?.includes(name)).map((s) => s.name);
+  return streams.length ? `for ${streams.join(', ')}` : false;
 }
 
 export function aboutMarkdown(): string {

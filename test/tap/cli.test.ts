@@ -5,6 +5,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { STREAMS } from '../../src/streams/index.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { DAY, dayOf, expectNoSecrets, runCli, TAP_BIN } from '../helpers.js';
 
@@ -40,12 +41,12 @@ describe('about, discover, version', () => {
     expect(about.settings.find((s) => s.name === 'access_token')?.secret).toBe(true);
     expect(about.settings.find((s) => s.name === 'private_key_jwk')?.secret).toBe(true);
     expect(about.settings.find((s) => s.name === 'requests_per_minute')?.default).toBe(45);
-    expect(about.streams).toHaveLength(11);
+    expect(about.streams).toHaveLength(STREAMS.length);
     const md = await runCli(TAP_BIN, ['--about', '--format', 'markdown']);
     expect(md.stdout).toMatch(/\| access_token \| string \| true \|/);
   });
 
-  it('--discover prints all 11 streams with FULL_TABLE metadata; history is off by default without start_date', async () => {
+  it('--discover prints every stream with FULL_TABLE metadata; history is off by default without start_date', async () => {
     const res = await runCli(TAP_BIN, ['--config', file('c.json', base()), '--discover']);
     expect(res.code).toBe(0);
     const catalog = JSON.parse(res.stdout) as {
@@ -54,7 +55,7 @@ describe('about, discover, version', () => {
         metadata: { breadcrumb: string[]; metadata: Record<string, unknown> }[];
       }[];
     };
-    expect(catalog.streams.map((s) => s.tap_stream_id).sort()).toHaveLength(11);
+    expect(catalog.streams.map((s) => s.tap_stream_id).sort()).toHaveLength(STREAMS.length);
     for (const s of catalog.streams) {
       const root = s.metadata.find((m) => m.breadcrumb.length === 0)!.metadata;
       expect(root['forced-replication-method']).toBe('FULL_TABLE');
@@ -96,7 +97,7 @@ describe('a sync through the CLI', () => {
         counts.set(m.stream!, (counts.get(m.stream!) ?? 0) + 1);
       }
     }
-    expect(counts.size).toBe(11);
+    expect(counts.size).toBe(STREAMS.length);
     expect(counts.get('contacts')).toBe(40);
     expectNoSecrets(sb, res.stdout, res.stderr);
   });

@@ -1,8 +1,9 @@
 /** The fewest requests that get everything, counted by the sandbox; the same records at any concurrency. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addDays } from '../../src/dates.js';
-import { startSandbox, World, type Sandbox } from '../../src/sandbox/index.js';
+import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { DAY, dayOf, expectComplete, sync } from '../helpers.js';
+import { dayWindow } from '../oracle.js';
 
 let sb: Sandbox;
 let start: string;
@@ -20,7 +21,7 @@ afterAll(() => sb.close());
 
 /** What any client needs at least, given what each answer says (no totals for history). */
 function minimumRequests(withKey: boolean): Record<string, number> {
-  const window = World.dayWindow(start, end);
+  const window = dayWindow(start, end);
   let history = 0;
   for (let i = 0; i < 300; i++) {
     const n = sb.world.expectedMessages(i, window).length;

@@ -1,8 +1,10 @@
 /** The tap against the sandbox, checked against the sandbox's ground truth. */
 import { compactDecrypt, importJWK } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSandbox, World, type Sandbox } from '../../src/sandbox/index.js';
+import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
+import { STREAMS } from '../../src/streams/index.js';
 import { DAY, dayOf, sync } from '../helpers.js';
+import { groundTruth, dayWindow } from '../oracle.js';
 
 let sb: Sandbox;
 let start: string;
@@ -47,8 +49,8 @@ describe('a complete sync with a key', () => {
   });
 
   it('delivers every record of every stream', () => {
-    const truth = sb.world.groundTruth({
-      history: World.dayWindow(start, end),
+    const truth = groundTruth(sb.world, {
+      history: dayWindow(start, end),
       reportsFrom: start,
       reportsTo: end,
     });
@@ -69,7 +71,7 @@ describe('a complete sync with a key', () => {
 
   it('decrypts every page to exactly the messages since start_date, bot, media and all plaintext quirks included', async () => {
     const byContact = historyByContact(result.sink.records('messages_history'));
-    const window = World.dayWindow(start, end);
+    const window = dayWindow(start, end);
     const rotated = await importJWK(sb.jwk.rotated, 'RSA-OAEP-256');
     let checked = 0;
     for (let i = 0; i < 230; i++) {
@@ -124,23 +126,41 @@ describe('a complete sync with a key', () => {
         expect(activated.has(m.stream)).toBe(false);
       } else if (m.type === 'ACTIVATE_VERSION') activated.add(m.stream);
     }
-    expect(seen.size).toBe(11);
-    expect(activated.size).toBe(11);
+    expect(seen.size).toBe(STREAMS.length);
+    expect(activated.size).toBe(STREAMS.length);
     expect(result.sink.states().at(-1)).toEqual({ bookmarks: {}, currently_syncing: null });
   });
 
-  it('asks history for every sender, type and channel as repeated keys, always with start_date', () => {
-    // The sandbox drops bot/media/other channels by default and matches nothing on comma lists:
-    // bot and media messages above prove the repeated keys reached it.
-    expect(result.summary.requests).toBeGreaterThan(230);
+  it('asks history for every sender, type and channel as repeated keys, always with both dates', async () => {
+    const asked: URLSearchParams[] = [];
+    const small = await startSandbox({
+      world: { seed: 12, contacts: 12 },
+      requestsPerMinute: 0,
+      onRequest: (path, query) => void (path === '/v2/messages/history' && asked.push(query)),
+    });
+    try {
+      await sync(small, { start_date: start }, { selected: ['messages_history'] });
+    } finally {
+      await small.close();
+    }
+    expect(asked.length).toBeGreaterThanOrEqual(12);
+    for (const query of asked) {
+      expect(query.get('start_date')).toBe(start);
+      expect(query.get('end_date')).toBe(end);
+      expect(query.get('limit')).toBe('100');
+      expect(query.getAll('sent_by')).toEqual(['bot', 'customer', 'operator']);
+      expect(query.getAll('type')).toEqual(expect.arrayContaining(['text', 'audio', 'image', 'document']));
+      expect(query.getAll('channel')).toEqual(expect.arrayContaining(['whatsapp', 'instagram', 'telegram']));
+      expect(query.get('type')).not.toContain(',');
+    }
   });
 });
 
 describe('without a key', () => {
   it('keeps every page, encrypted, with no decrypt_error', async () => {
     const { sink } = await sync(sb, { start_date: start }, { selected: ['messages_history'] });
-    const truth = sb.world.groundTruth({
-      history: World.dayWindow(start, end),
+    const truth = groundTruth(sb.world, {
+      history: dayWindow(start, end),
       reportsFrom: start,
       reportsTo: end,
     });
@@ -174,7 +194,7 @@ describe('shapes', () => {
       expect(rest.sink.records('whatsapp_integrations')).toHaveLength(2);
       expect(rest.sink.records('custom_fields')).toHaveLength(5);
       expect(rest.sink.records('employees').every((e) => typeof e['id'] === 'string')).toBe(true);
-      expect(rest.sink.records('wallets').map((w) => w['name'])).toEqual(alt.world.wallets());
+      expect(rest.sink.records('wallets').map((w) => w['name'])).toEqual(alt.world.account.wallets());
       const stages = JSON.parse(String(rest.sink.records('workflows')[0]!['stages'])) as unknown[];
       expect(stages.length).toBeGreaterThan(0);
     } finally {
@@ -190,11 +210,11 @@ describe('shapes', () => {
     );
     const employee = sink.records('employees')[0]!;
     expect(employee['id']).toBe(employee['_id']);
-    expect(sink.records('wallets')[0]).toEqual({ name: sb.world.wallets()[0] });
+    expect(sink.records('wallets')[0]).toEqual({ name: sb.world.account.wallets()[0] });
     const integration = sink.records('whatsapp_integrations')[0]!;
-    expect(JSON.parse(String(integration['data']))).toEqual(sb.world.whatsappIntegrations()[0]);
+    expect(JSON.parse(String(integration['data']))).toEqual(sb.world.account.whatsappIntegrations()[0]);
     expect(JSON.parse(String(sink.records('workflows')[0]!['stages']))).toEqual(
-      sb.world.workflows()[0]!['stages'],
+      sb.world.account.workflows()[0]!['stages'],
     );
   });
 });

@@ -1,0 +1,72 @@
+/**
+ * Reading a stream: the one client and limiter for a run, and the pages of any stream definition (a whole
+ * listing, or one partition of a child). Everything a stream declares (path, query, window, paging, plan
+ * advice) reaches the API from here and only from here.
+ */
+import type { TapConfig } from '../config.js';
+import type { HistoryPage } from '../crypto/jwe.js';
+import { ApiClient } from '../http/client.js';
+import { RateLimiter } from '../http/limiter.js';
+import { readPages, type PageResult } from '../http/paging.js';
+import type { Logger } from '../log.js';
+import type { StreamDefinition } from '../streams/define.js';
+
+export interface ReaderOptions {
+  config: TapConfig;
+  log: Logger;
+  decrypt: (jwe: string) => Promise<HistoryPage>;
+  signal?: AbortSignal;
+  /** The limiter's burst (requests that may go at once after a quiet spell). */
+  burst?: number;
+  /** Cap on the total retry time of one request, below the configured one (a quick check). */
+  maxRetryMs?: number;
+}
+
+export class StreamReader {
+  readonly limiter: RateLimiter;
+  readonly client: ApiClient;
+
+  constructor(private readonly o: ReaderOptions) {
+    const { config } = o;
+    this.limiter = new RateLimiter({ requestsPerMinute: config.requests_per_minute, burst: o.burst ?? 5 });
+    this.client = new ApiClient({
+      baseUrl: config.api_url,
+      token: config.access_token,
+      limiter: this.limiter,
+      log: o.log,
+      timeoutMs: config.request_timeout_seconds * 1000,
+      maxRetryMs: Math.min(o.maxRetryMs ?? Infinity, config.max_retry_seconds * 1000),
+      backoffMs: config.retry_backoff_seconds * 1000,
+      ...(o.signal ? { signal: o.signal } : {}),
+    });
+  }
+
+  /** The pages of a stream (of one partition, for a child), in order; `lookahead` pages fetched at once. */
+  pages(
+    stream: StreamDefinition,
+    partition: Record<string, string> = {},
+    lookahead = 4,
+  ): AsyncGenerator<PageResult> {
+    const { config, decrypt } = this.o;
+    return readPages({
+      client: this.client,
+      path: stream.path,
+      paging: stream.paging,
+      query: { ...(stream.query?.(config) ?? {}), ...partition },
+      extract: (body, page) => stream.records(body, { page, partition, decrypt }),
+      lookahead,
+      ...(stream.window ? { window: stream.window(config) } : {}),
+      ...(stream.planAdvice ? { planAdvice: stream.planAdvice } : {}),
+      maxPages: { pages: config.max_history_pages, setting: 'max_history_pages' },
+    });
+  }
+
+  /** The first page of a stream, or undefined when it has none; fetches nothing beyond it. */
+  async firstPage(
+    stream: StreamDefinition,
+    partition?: Record<string, string>,
+  ): Promise<PageResult | undefined> {
+    for await (const page of this.pages(stream, partition, 1)) return page;
+    return undefined;
+  }
+}

@@ -1,0 +1,125 @@
+/**
+ * The Singer side of one sync: a stream's SCHEMA, its RECORDs under one table version, its ACTIVATE_VERSION,
+ * and the STATE that lets an interrupted run resume. Knows no endpoint and no stream by name.
+ */
+import type { PageResult } from '../http/paging.js';
+import type { Logger } from '../log.js';
+import type { SingerSink } from '../singer/messages.js';
+import type { StreamBookmark, TapState } from '../singer/state.js';
+import type { StreamDefinition } from '../streams/define.js';
+
+export interface ProgressEvent {
+  stream: string;
+  records: number;
+  /** For a child stream: partitions finished and partitions seen so far. */
+  partitionsDone?: number;
+  partitionsSeen?: number;
+  done?: boolean;
+}
+
+export interface SessionOptions {
+  sink: SingerSink;
+  log: Logger;
+  /** STATE of an interrupted run, to resume. */
+  state?: TapState | undefined;
+  now: () => number;
+  onProgress?: ((event: ProgressEvent) => void) | undefined;
+}
+
+export class SyncSession {
+  readonly state: TapState;
+  readonly counts: Record<string, number> = {};
+  readonly log: Logger;
+  private readonly runVersion: number;
+  private readonly timeExtracted: string;
+
+  constructor(private readonly o: SessionOptions) {
+    this.log = o.log;
+    this.state = { bookmarks: { ...(o.state?.bookmarks ?? {}) } };
+    this.runVersion = o.now();
+    this.timeExtracted = new Date(this.runVersion).toISOString();
+  }
+
+  /** The bookmark an interrupted run left for a stream, if any. */
+  bookmark(stream: StreamDefinition): StreamBookmark | undefined {
+    return this.state.bookmarks[stream.name];
+  }
+
+  /** Finished in the interrupted run: nothing to do again. */
+  isDone(stream: StreamDefinition): boolean {
+    return this.state.bookmarks[stream.name]?.done === true;
+  }
+
+  /** Starts (or resumes) a stream: its SCHEMA, and the table version its records go to. */
+  async begin(stream: StreamDefinition): Promise<number> {
+    const bookmark = this.state.bookmarks[stream.name] ?? { version: this.runVersion };
+    this.state.bookmarks[stream.name] = bookmark;
+    this.counts[stream.name] ??= 0;
+    await this.o.sink.write({
+      type: 'SCHEMA',
+      stream: stream.name,
+      schema: stream.schema,
+      key_properties: stream.keys,
+    });
+    return bookmark.version;
+  }
+
+  async emit(stream: StreamDefinition, version: number, page: PageResult): Promise<void> {
+    const { sink } = this.o;
+    for (const record of page.records) {
+      // Wait only when the sink asks to (back-pressure); most writes just append to a buffer.
+      const wrote = sink.write({
+        type: 'RECORD',
+        stream: stream.name,
+        record,
+        version,
+        time_extracted: this.timeExtracted,
+      });
+      if (wrote) await wrote;
+    }
+    this.counts[stream.name] = (this.counts[stream.name] ?? 0) + page.records.length;
+  }
+
+  progress(stream: StreamDefinition, partitions?: { done: number; seen: number }): void {
+    this.o.onProgress?.({
+      stream: stream.name,
+      records: this.counts[stream.name] ?? 0,
+      ...(partitions ? { partitionsDone: partitions.done, partitionsSeen: partitions.seen } : {}),
+    });
+  }
+
+  /** A stream is whole: its version becomes the table, and STATE says so. */
+  async finish(stream: StreamDefinition, version: number): Promise<void> {
+    await this.o.sink.write({ type: 'ACTIVATE_VERSION', stream: stream.name, version });
+    this.state.bookmarks[stream.name] = { version, done: true };
+    this.state.currently_syncing = null;
+    await this.writeState();
+    const records = this.counts[stream.name] ?? 0;
+    this.o.onProgress?.({ stream: stream.name, records, done: true });
+    this.o.log.info(`${stream.name}: ${records} records`);
+  }
+
+  /** Records a stream's progress (written with the next STATE). */
+  save(stream: StreamDefinition, bookmark: StreamBookmark, syncing = true): void {
+    this.state.bookmarks[stream.name] = bookmark;
+    if (syncing) this.state.currently_syncing = stream.name;
+  }
+
+  async writeState(): Promise<void> {
+    await this.o.sink.write({ type: 'STATE', value: structuredClone(this.state) });
+  }
+
+  /** Every stream is whole: an empty STATE, so the next run starts afresh. */
+  async complete(): Promise<void> {
+    this.state.bookmarks = {};
+    this.state.currently_syncing = null;
+    await this.writeState();
+    await this.o.sink.flush();
+  }
+
+  /** Whatever finished stays finished: the last STATE lets the next run resume. */
+  async interrupted(): Promise<void> {
+    await this.writeState();
+    await this.o.sink.flush();
+  }
+}

@@ -1,0 +1,58 @@
+/** src/config.ts: one declaration per setting; everything else derives from it. */
+import { describe, expect, it } from 'vitest';
+import { configFromEnv, envName, SETTING_NAMES, SETTINGS, validateConfig } from '../src/config.js';
+import { about } from '../src/tap/about.js';
+
+const NOW = Date.parse('2026-11-25T12:00:00Z');
+
+describe('settings', () => {
+  it('a validated config has exactly the declared settings, with their defaults', () => {
+    const config = validateConfig({ access_token: 'a.b.c' }, NOW);
+    expect(Object.keys(config).sort()).toEqual([...SETTING_NAMES].sort());
+    expect(config.end_date).toBe('2026-11-25');
+    expect(config.start_date).toBeUndefined();
+    for (const name of SETTING_NAMES) {
+      const fallback = SETTINGS[name].default;
+      if (typeof fallback === 'number') expect(config[name], name).toBe(fallback);
+    }
+    expect(config.api_url).toBe(SETTINGS.api_url.default);
+  });
+
+  it('reads every setting from its environment variable, named from the declaration', () => {
+    const env = Object.fromEntries(SETTING_NAMES.map((name) => [envName(name), `value-of-${name}`]));
+    expect(Object.keys(configFromEnv(env)).sort()).toEqual([...SETTING_NAMES].sort());
+    expect(envName('access_token')).toBe('TAP_RDSTATION_CONVERSAS_ACCESS_TOKEN');
+    const config = validateConfig(
+      { access_token: 't', requests_per_minute: '12', partition_concurrency: '3', start_date: '01/02/2026' },
+      NOW,
+    );
+    expect([config.requests_per_minute, config.partition_concurrency, config.start_date]).toEqual([
+      12,
+      3,
+      '2026-02-01',
+    ]);
+  });
+
+  it('rejects bad values in one line naming the setting', () => {
+    expect(() => validateConfig({}, NOW)).toThrow(/access_token is missing/);
+    expect(() => validateConfig({ access_token: 't', partition_concurrency: 2.5 }, NOW)).toThrow(
+      /partition_concurrency must be a positive whole number/,
+    );
+    expect(() => validateConfig({ access_token: 't', requests_per_minute: 0 }, NOW)).toThrow(
+      /requests_per_minute must be a positive number/,
+    );
+    expect(() => validateConfig({ access_token: 't', api_url: 'ftp://x' }, NOW)).toThrow(/api_url/);
+    expect(() =>
+      validateConfig({ access_token: 't', start_date: '2026-12-01', end_date: '2026-11-01' }, NOW),
+    ).toThrow(/start_date 2026-12-01 is after end_date 2026-11-01/);
+  });
+
+  it('--about lists every declared setting; "required for" comes from the streams that need it', () => {
+    const settings = about()['settings'] as { name: string; required: unknown; env: string }[];
+    expect(settings.map((s) => s.name)).toEqual(SETTING_NAMES);
+    expect(settings.find((s) => s.name === 'access_token')?.required).toBe(true);
+    expect(settings.find((s) => s.name === 'start_date')?.required).toBe('for messages_history');
+    expect(settings.find((s) => s.name === 'api_url')?.required).toBe(false);
+    for (const s of settings) expect(s.env).toBe(envName(s.name as (typeof SETTING_NAMES)[number]));
+  });
+});
