@@ -1,92 +1,33 @@
 #!/usr/bin/env node
 /** conversas: the pipeline around the tap: sync into a DuckDB catalog, load, schedule, tables, versions, sandbox. */
-import { existsSync, writeFileSync } from 'node:fs';
-import { createInterface } from 'node:readline';
-import { Command, Option } from 'commander';
-import { Cron } from 'croner';
+import { existsSync } from 'node:fs';
+import { Command } from 'commander';
 import { CatalogLoader } from '../catalog/loader.js';
 import { CatalogStore } from '../catalog/store.js';
-import { readConfigSources } from '../config.js';
 import { ConfigError, InterruptedError, UserError } from '../errors.js';
 import { createLogger, type Logger } from '../log.js';
-import type { SingerMessage } from '../singer/messages.js';
-import { startSandbox } from '../sandbox/index.js';
+import { readSingerMessages } from '../singer/reader.js';
+import { API } from '../streams/api.js';
 import { abortOnSignals, reportFailure } from '../tap/main.js';
 import { VERSION } from '../version.js';
 import { startDemo, type Demo } from './demo.js';
 import { ProgressView } from './progress.js';
+import { sandboxCommand } from './sandbox-command.js';
+import { runOnSchedule } from './scheduler.js';
+import {
+  applyNaming,
+  DEFAULT_DB,
+  loadSource,
+  withNamingOptions,
+  withSourceOptions,
+  type NamingOptions,
+  type SourceOptions,
+} from './options.js';
 import { checkSchedule, parseSource, readSource, tableFor, type Source } from './source.js';
 import { formatSummary, runPipeline } from './sync.js';
+import { renderTable } from './table.js';
 
 const PROGRAM = 'conversas';
-const DEFAULT_DB = './conversas.duckdb';
-const DEFAULT_SOURCE = './conversas.json';
-
-interface NamingOptions {
-  layer?: string;
-  folder?: string;
-  prefix?: string;
-  retentionDays?: string;
-}
-
-interface SourceOptions extends NamingOptions {
-  source?: string;
-  db: string;
-  sandbox?: boolean;
-  contacts?: string;
-  config: string[];
-  fresh?: boolean;
-}
-
-/** Naming and retention flags, over the source file's values. */
-function withNamingOptions(command: Command): Command {
-  return command
-    .option('--layer <name>', 'layer (DuckDB schema) for every table')
-    .option('--folder <text>', 'folder: the start of every table name')
-    .option('--prefix <text>', 'table prefix')
-    .option('--retention-days <n>', 'days old versions stay queryable');
-}
-
-function applyNaming(source: Source, opts: NamingOptions): Source {
-  if (opts.layer !== undefined) source.layer = opts.layer;
-  if (opts.folder !== undefined) source.folder = opts.folder;
-  if (opts.prefix !== undefined) source.table_prefix = opts.prefix;
-  if (opts.retentionDays !== undefined) {
-    const days = Number(opts.retentionDays);
-    if (!Number.isFinite(days) || days < 0)
-      throw new ConfigError('--retention-days must be a number of days ≥ 0');
-    source.retention_days = days;
-  }
-  return source;
-}
-
-const collect = (v: string, prev: string[]): string[] => [...prev, v];
-
-function loadSource(opts: SourceOptions): Source {
-  const path = opts.source ?? (existsSync(DEFAULT_SOURCE) ? DEFAULT_SOURCE : undefined);
-  const source = path ? readSource(path) : parseSource({});
-  if (opts.config.length) Object.assign(source.config, readConfigSources(opts.config));
-  if (!path && !opts.sandbox && opts.config.length === 0) {
-    throw new ConfigError(
-      `no source: write ${DEFAULT_SOURCE} (see README), pass --source FILE or --config FILE, or try --sandbox`,
-    );
-  }
-  return applyNaming(source, opts);
-}
-
-function withSourceOptions(command: Command): Command {
-  return withNamingOptions(command)
-    .option('-s, --source <file>', `source file (default ${DEFAULT_SOURCE} when present)`)
-    .option('--db <file>', 'DuckDB catalog file', DEFAULT_DB)
-    .option(
-      '-c, --config <file>',
-      "tap config file merged over the source's (repeatable; ENV reads variables)",
-      collect,
-      [],
-    )
-    .option('--sandbox', 'sync from the built-in API simulator (no account needed)')
-    .option('--contacts <n>', 'contacts in the --sandbox world', '300');
-}
 
 async function syncOnce(
   source: Source,
@@ -110,11 +51,11 @@ async function syncOnce(
     progress.stop();
     process.stdout.write(formatSummary(result));
     const seconds = (Date.now() - started) / 1000;
-    const realMinutes = result.tap.requests / 48;
+    const realMinutes = result.tap.requests / API.requestsPerMinute;
     process.stdout.write(
       `${result.resumed ? 'resumed sync' : 'sync'} done in ${seconds.toFixed(1)} s: ${result.tap.requests} requests` +
         (demo
-          ? ` (about ${realMinutes < 1 ? '<1' : Math.ceil(realMinutes)} min at the real API's ~48 requests/minute)`
+          ? ` (about ${realMinutes < 1 ? '<1' : Math.ceil(realMinutes)} min at the real API's ~${API.requestsPerMinute} requests/minute)`
           : '') +
         `; catalog ${opts.db}\n`,
     );
@@ -175,23 +116,7 @@ async function main(argv: string[]): Promise<number> {
       onState: (value) => void process.stdout.write(JSON.stringify(value) + '\n'),
     });
     try {
-      const lines = createInterface({ input: process.stdin, crlfDelay: Infinity });
-      let n = 0;
-      for await (const line of lines) {
-        n += 1;
-        if (!line.trim()) continue;
-        let message: SingerMessage;
-        try {
-          message = JSON.parse(line) as SingerMessage;
-        } catch {
-          throw new UserError(
-            `input line ${n} is not JSON (is something other than Singer messages on the tap's stdout?)`,
-          );
-        }
-        if (!message || typeof message !== 'object' || typeof message.type !== 'string')
-          throw new UserError(`input line ${n} is not a Singer message`);
-        await loader.write(message);
-      }
+      for await (const message of readSingerMessages(process.stdin)) await loader.write(message);
       const incomplete = await loader.finish();
       for (const t of loader.loaded) log.info(`${t.layer}.${t.table}: version ${t.version} (${t.rows} rows)`);
       if (incomplete.length) {
@@ -223,48 +148,22 @@ async function main(argv: string[]): Promise<number> {
       const demo = opts.sandbox ? await startDemo({ contacts: Number(opts.contacts) }) : undefined;
       const controller = new AbortController();
       const release = abortOnSignals(controller, (s) => new InterruptedError(s));
-      let runs = 0;
-      let running = false;
-      let failures = 0;
-      await new Promise<void>((resolve) => {
-        const job = new Cron(expression, async () => {
-          if (running) {
-            log.warn('tick skipped: the previous sync is still running');
-            return;
-          }
-          running = true;
-          runs += 1;
-          log.info(`scheduled sync ${runs} started`);
-          try {
-            await syncOnce(source, { ...opts, fresh: false }, log, demo, controller.signal);
-            log.info(`scheduled sync ${runs} finished`);
-          } catch (error) {
-            failures += 1;
-            reportFailure(PROGRAM, error);
-          } finally {
-            running = false;
-          }
-          if ((opts.maxRuns && runs >= Number(opts.maxRuns)) || controller.signal.aborted) {
-            job.stop();
-            resolve();
-          }
+      try {
+        const { runs, failures } = await runOnSchedule({
+          expression,
+          run: () => syncOnce(source, { ...opts, fresh: false }, log, demo, controller.signal),
+          onFailure: (error) => reportFailure(PROGRAM, error),
+          maxRuns: opts.maxRuns === undefined ? undefined : Number(opts.maxRuns),
+          signal: controller.signal,
+          log,
         });
-        log.info(`scheduled "${expression}"; next run ${job.nextRun()?.toISOString() ?? 'never'}`);
-        controller.signal.addEventListener('abort', () => {
-          job.stop();
-          const wait = setInterval(() => {
-            if (!running) {
-              clearInterval(wait);
-              resolve();
-            }
-          }, 50);
-        });
-      });
-      release();
-      await demo?.sandbox.close();
-      log.info(`schedule stopped after ${runs} sync(s)`);
-      if (failures > 0 && controller.signal.aborted === false)
-        throw new UserError(`${failures} scheduled sync(s) failed`);
+        log.info(`schedule stopped after ${runs} sync(s)`);
+        if (failures > 0 && !controller.signal.aborted)
+          throw new UserError(`${failures} scheduled sync(s) failed`);
+      } finally {
+        release();
+        await demo?.sandbox.close();
+      }
     });
 
   program
@@ -321,49 +220,7 @@ async function main(argv: string[]): Promise<number> {
       }),
     );
 
-  program
-    .command('sandbox')
-    .description(
-      'serve the API simulator on 127.0.0.1 for manual use (prints the URL, token and private JWK file)',
-    )
-    .option('--port <n>', 'port (0 picks a free one)', '8787')
-    .option('--seed <n>', 'world seed', '1')
-    .option('--contacts <n>', 'contacts', '300')
-    .option('--messages <n>', 'average messages per contact', '12')
-    .option('--rpm <n>', 'requests per minute per token (0: no limit)', '48')
-    .option('--burst <n>', 'burst of the rate limit', '30')
-    .option('--latency-ms <n>', 'latency added to every answer', '0')
-    .addOption(
-      new Option('--plan <plan>', 'account plan (pro answers 403 on history)')
-        .choices(['advanced', 'pro'])
-        .default('advanced'),
-    )
-    .option('--jwk-out <file>', 'where to write the private JWK', './sandbox-private-jwk.json')
-    .action(async (opts: Record<string, string>) => {
-      const num = (name: string): number => {
-        const n = Number(opts[name]);
-        if (!Number.isFinite(n) || n < 0) throw new ConfigError(`--${name} must be a number ≥ 0`);
-        return n;
-      };
-      const sandbox = await startSandbox({
-        port: num('port'),
-        requestsPerMinute: num('rpm'),
-        burst: num('burst'),
-        latencyMs: num('latencyMs'),
-        plan: opts['plan'] as 'advanced' | 'pro',
-        world: { seed: num('seed'), contacts: num('contacts'), meanMessages: num('messages') },
-      });
-      writeFileSync(opts['jwkOut']!, JSON.stringify(sandbox.jwk.current, null, 2), { mode: 0o600 });
-      process.stdout.write(
-        `sandbox listening at ${sandbox.url}\naccess_token: ${sandbox.token}\nprivate JWK written to ${opts['jwkOut']}\n` +
-          `try: tap-rdstation-conversas --config <(echo '{"api_url":"${sandbox.url}","access_token":"${sandbox.token}"}') --test\nCtrl-C stops it.\n`,
-      );
-      await new Promise<void>((resolve) => {
-        process.once('SIGINT', resolve);
-        process.once('SIGTERM', resolve);
-      });
-      await sandbox.close();
-    });
+  program.addCommand(sandboxCommand());
 
   await program.parseAsync(argv);
   return 0;
@@ -381,16 +238,7 @@ async function withCatalog(db: string, work: (store: CatalogStore) => Promise<vo
 }
 
 function printTable<T extends object>(rows: T[], columns: (keyof T & string)[]): void {
-  const cells = rows.map((r) => columns.map((c) => String((r as Record<string, unknown>)[c] ?? '')));
-  const widths = columns.map((c, i) => Math.max(c.length, ...cells.map((row) => row[i]!.length)));
-  const line = (values: string[]) =>
-    values
-      .map((v, i) => v.padEnd(widths[i]!))
-      .join('  ')
-      .trimEnd();
-  process.stdout.write(
-    [line(columns), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line)].join('\n') + '\n',
-  );
+  process.stdout.write(renderTable(rows, columns));
 }
 
 main(process.argv).then(

@@ -4,10 +4,10 @@
  */
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { Cron } from 'croner';
-import { readConfigSources, readJsonFile, type RawConfig } from '../config.js';
+import { readConfigSources, readJsonFile, type RawConfig, type TapConfig } from '../config.js';
 import { ConfigError } from '../errors.js';
 import type { TableTarget } from '../catalog/store.js';
-import { STREAMS } from '../streams/index.js';
+import { isRunnable, STREAMS } from '../streams/index.js';
 
 export interface StreamSettings {
   selected?: boolean;
@@ -75,13 +75,9 @@ export function parseSource(raw: RawConfig, baseDir = process.cwd()): Source {
   const streams = (raw['streams'] ?? {}) as Record<string, StreamSettings>;
   if (typeof streams !== 'object' || Array.isArray(streams))
     throw new ConfigError('streams must be an object keyed by stream name');
-  for (const [name, settings] of Object.entries(streams)) {
-    if (!STREAMS.some((s) => s.name === name))
-      throw new ConfigError(
-        `streams.${name}: no such stream (known: ${STREAMS.map((s) => s.name).join(', ')})`,
-      );
+  // Any stream name: `conversas load` takes another tap's streams too; `sync` checks them against ours.
+  for (const [name, settings] of Object.entries(streams))
     if (!settings || typeof settings !== 'object') throw new ConfigError(`streams.${name} must be an object`);
-  }
   const retention = raw['retention_days'] ?? 7;
   if (typeof retention !== 'number' || !(retention >= 0))
     throw new ConfigError('retention_days must be a number of days ≥ 0');
@@ -96,8 +92,11 @@ export function parseSource(raw: RawConfig, baseDir = process.cwd()): Source {
     streams,
   };
   if (raw['schedule'] !== undefined) source.schedule = checkSchedule(String(raw['schedule']));
-  for (const stream of STREAMS)
-    if (source.streams[stream.name]?.selected !== false) tableFor(source, stream.name);
+  // Every table name starts with folder + prefix: check them once, whatever the streams turn out to be.
+  const start = `${source.folder}${source.table_prefix}`;
+  if (start) checkName('folder + table_prefix', start);
+  for (const [stream, settings] of Object.entries(source.streams))
+    if (settings.selected !== false) tableFor(source, stream);
   return source;
 }
 
@@ -118,11 +117,15 @@ export function tableFor(source: Source, stream: string): TableTarget {
   return { stream, layer, folder, name };
 }
 
-/** Selected streams: those not switched off; messages_history only when start_date is set (or asked for). */
-export function selectedStreams(source: Source, hasStartDate: boolean): string[] {
-  return STREAMS.filter((s) => {
-    const flag = source.streams[s.name]?.selected;
-    if (flag !== undefined) return flag;
-    return !s.requires || (s.requires === 'start_date' && hasStartDate);
-  }).map((s) => s.name);
+/**
+ * The streams `sync` runs: those not switched off, and by default only those whose needed settings are set.
+ * Names in the source file must be this tap's streams.
+ */
+export function selectedStreams(source: Source, config: TapConfig): string[] {
+  for (const name of Object.keys(source.streams))
+    if (!STREAMS.some((s) => s.name === name))
+      throw new ConfigError(
+        `streams.${name}: no such stream (known: ${STREAMS.map((s) => s.name).join(', ')})`,
+      );
+  return STREAMS.filter((s) => source.streams[s.name]?.selected ?? isRunnable(s, config)).map((s) => s.name);
 }

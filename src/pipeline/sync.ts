@@ -11,6 +11,7 @@ import type { Logger } from '../log.js';
 import { parseState } from '../singer/state.js';
 import { runSync, type ProgressEvent, type SyncSummary } from '../tap/sync.js';
 import { selectedStreams, tableFor, type Source } from './source.js';
+import { renderTable } from './table.js';
 
 export interface PipelineOptions {
   source: Source;
@@ -33,7 +34,7 @@ export interface PipelineResult {
 
 export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
   const config = validateConfig({ ...o.source.config, ...o.overrides });
-  const selected = selectedStreams(o.source, config.start_date !== undefined);
+  const selected = selectedStreams(o.source, config);
   const store = await CatalogStore.open(o.db, o.now ? { now: o.now } : {});
   const loader = new CatalogLoader({
     store,
@@ -78,18 +79,11 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
   }
 }
 
+/** The summary table a sync prints: one row per table loaded. */
 export function formatSummary(result: PipelineResult): string {
-  const header = ['layer', 'folder', 'table', 'rows', 'version', 'seconds'];
-  const rows = result.tables.map((t) => [
-    t.layer,
-    t.folder,
-    t.table,
-    String(t.rows),
-    String(t.version),
-    t.seconds.toFixed(1),
-  ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) =>
-    cells.map((c, i) => (i >= 3 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ');
-  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n') + '\n';
+  return renderTable(
+    result.tables.map((t) => ({ ...t, seconds: t.seconds.toFixed(1) })),
+    ['layer', 'folder', 'table', 'rows', 'version', 'seconds'],
+    { alignRight: ['rows', 'version', 'seconds'] },
+  );
 }

@@ -1,0 +1,50 @@
+/** `conversas sandbox`: the API simulator on a port, for manual use with the tap or any HTTP client. */
+import { writeFileSync } from 'node:fs';
+import { Command, Option } from 'commander';
+import { ConfigError } from '../errors.js';
+import { startSandbox } from '../sandbox/index.js';
+
+export function sandboxCommand(): Command {
+  return new Command('sandbox')
+    .description(
+      'serve the API simulator on 127.0.0.1 for manual use (prints the URL, token and private JWK file)',
+    )
+    .option('--port <n>', 'port (0 picks a free one)', '8787')
+    .option('--seed <n>', 'world seed', '1')
+    .option('--contacts <n>', 'contacts', '300')
+    .option('--messages <n>', 'average messages per contact', '12')
+    .option('--rpm <n>', 'requests per minute per token (0: no limit)', '48')
+    .option('--burst <n>', 'burst of the rate limit', '30')
+    .option('--latency-ms <n>', 'latency added to every answer', '0')
+    .addOption(
+      new Option('--plan <plan>', 'account plan (pro answers 403 on history)')
+        .choices(['advanced', 'pro'])
+        .default('advanced'),
+    )
+    .option('--jwk-out <file>', 'where to write the private JWK', './sandbox-private-jwk.json')
+    .action(async (opts: Record<string, string>) => {
+      const num = (name: string): number => {
+        const n = Number(opts[name]);
+        if (!Number.isFinite(n) || n < 0) throw new ConfigError(`--${name} must be a number ≥ 0`);
+        return n;
+      };
+      const sandbox = await startSandbox({
+        port: num('port'),
+        requestsPerMinute: num('rpm'),
+        burst: num('burst'),
+        latencyMs: num('latencyMs'),
+        plan: opts['plan'] as 'advanced' | 'pro',
+        world: { seed: num('seed'), contacts: num('contacts'), meanMessages: num('messages') },
+      });
+      writeFileSync(opts['jwkOut']!, JSON.stringify(sandbox.jwk.current, null, 2), { mode: 0o600 });
+      process.stdout.write(
+        `sandbox listening at ${sandbox.url}\naccess_token: ${sandbox.token}\nprivate JWK written to ${opts['jwkOut']}\n` +
+          `try: tap-rdstation-conversas --config <(echo '{"api_url":"${sandbox.url}","access_token":"${sandbox.token}"}') --test\nCtrl-C stops it.\n`,
+      );
+      await new Promise<void>((resolve) => {
+        process.once('SIGINT', resolve);
+        process.once('SIGTERM', resolve);
+      });
+      await sandbox.close();
+    });
+}

@@ -1,0 +1,55 @@
+/**
+ * `conversas schedule`: runs a job on a cron trigger until stopped or until it has run `maxRuns` times. A tick
+ * that comes while the previous run is still going is skipped (never two syncs of one source at once).
+ */
+import { Cron } from 'croner';
+import type { Logger } from '../log.js';
+
+export interface ScheduleOptions {
+  expression: string;
+  /** One run; a failure is reported through `onFailure` and the schedule goes on. */
+  run(): Promise<void>;
+  onFailure(error: unknown): void;
+  maxRuns?: number | undefined;
+  signal: AbortSignal;
+  log: Logger;
+}
+
+/** Resolves with the number of runs and failures once stopped (after the run in progress, if any, ends). */
+export function runOnSchedule(o: ScheduleOptions): Promise<{ runs: number; failures: number }> {
+  let runs = 0;
+  let failures = 0;
+  let current: Promise<void> | undefined;
+  return new Promise((resolve) => {
+    const stop = (): void => {
+      job.stop();
+      o.signal.removeEventListener('abort', stop);
+      void (current ?? Promise.resolve()).then(() => resolve({ runs, failures }));
+    };
+    const job = new Cron(o.expression, () => {
+      if (current) {
+        o.log.warn('tick skipped: the previous sync is still running');
+        return;
+      }
+      runs += 1;
+      const n = runs;
+      o.log.info(`scheduled sync ${n} started`);
+      current = o
+        .run()
+        .then(
+          () => o.log.info(`scheduled sync ${n} finished`),
+          (error: unknown) => {
+            failures += 1;
+            o.onFailure(error);
+          },
+        )
+        .finally(() => {
+          current = undefined;
+          if ((o.maxRuns !== undefined && runs >= o.maxRuns) || o.signal.aborted) stop();
+        });
+    });
+    o.log.info(`scheduled "${o.expression}"; next run ${job.nextRun()?.toISOString() ?? 'never'}`);
+    if (o.signal.aborted) stop();
+    else o.signal.addEventListener('abort', stop, { once: true });
+  });
+}
