@@ -4,9 +4,10 @@ import { fileURLToPath } from 'node:url';
 import { validateConfig, type TapConfig } from '../src/config.js';
 import { silentLogger } from '../src/log.js';
 import type { SingerMessage, SingerSink } from '../src/singer/messages.js';
-import { World, type Sandbox } from '../src/sandbox/index.js';
+import type { Sandbox } from '../src/sandbox/index.js';
 import { runSync, type SyncOptions } from '../src/tap/sync.js';
 import { STREAMS } from '../src/streams/index.js';
+import { groundTruth, dayWindow } from './oracle.js';
 
 export const ALL_STREAMS = STREAMS.map((s) => s.name);
 export const DAY = 86_400_000;
@@ -57,7 +58,7 @@ export interface CliResult {
 }
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-export const TAP_BIN = `${ROOT}dist/cli.js`;
+export const TAP_BIN = `${ROOT}dist/tap/cli.js`;
 export const CONVERSAS_BIN = `${ROOT}dist/pipeline/cli.js`;
 
 /** Runs a built command line; resolves with its exit code and output. */
@@ -112,9 +113,9 @@ export function expectComplete(
   end: string,
   decrypted = true,
 ): void {
-  const history = start ? World.dayWindow(start, end) : undefined;
+  const history = start ? dayWindow(start, end) : undefined;
   const reportsFrom = start ?? dayOf(Date.parse(`${end}T00:00:00Z`) - 89 * DAY);
-  const truth = sb.world.groundTruth({ ...(history ? { history } : {}), reportsFrom, reportsTo: end });
+  const truth = groundTruth(sb.world, { ...(history ? { history } : {}), reportsFrom, reportsTo: end });
   for (const [stream, expected] of Object.entries(truth.records)) {
     const records = sink.records(stream);
     const stream_ = STREAMS.find((s) => s.name === stream)!;

@@ -1,13 +1,10 @@
 /**
  * Every behaviour of the simulated API that the notes mark as unsure lives here, each with a pointer to
- * the section of shared/conversas-api.md that it follows. Change a fact here and the whole sandbox follows.
+ * the section of docs/api-notes.md that it follows. Change a fact here and the whole sandbox follows.
  *
  * The sandbox plays the API, not our client: nothing here is imported by the tap.
  */
 export const QUIRKS = {
-  /** §1.1: v2 and v4 share the host. */
-  basePath: { v2: '/v2', v4: '/v4' },
-
   /** §2, §5.1: /v2/customers is a bare array; the server caps `limit` (max page size unknown live). */
   customers: { defaultLimit: 100, maxLimit: 100 },
 

@@ -5,7 +5,10 @@
  *
  * The world is also the ground truth: it says what a complete extraction must contain.
  */
-import { QUIRKS, type EnvelopeSet } from './quirks.js';
+import { Account } from './account.js';
+import type { EnvelopeSet } from './quirks.js';
+import { CHANNELS, messageContent, SENT_BY, TYPES } from './messages.js';
+import { makeReports } from './reports.js';
 import { Rng, hash32 } from './random.js';
 import * as T from './text.js';
 
@@ -69,42 +72,13 @@ export interface DateWindow {
 }
 
 const DAY = 86_400_000;
-const SENT_BY = [
-  ['customer', 45],
-  ['operator', 40],
-  ['bot', 15],
-] as const;
-const TYPES = [
-  ['text', 70],
-  ['audio', 8],
-  ['image', 8],
-  ['document', 4],
-  ['video', 3],
-  ['location', 2],
-  ['contact', 1],
-  ['interactive', 1],
-  ['button_reply', 2],
-  ['list_reply', 1],
-] as const;
-const CHANNELS = [
-  ['whatsapp', 85],
-  ['instagram', 8],
-  ['telegram', 4],
-  ['messenger', 3],
-] as const;
-const MEDIA: Record<string, [string, string, string]> = {
-  audio: ['oga', 'audio/ogg', 'medias-whatsapp'],
-  image: ['jpg', 'image/jpeg', 'medias'],
-  document: ['pdf', 'application/pdf', 'medias'],
-  video: ['mp4', 'video/mp4', 'medias'],
-};
-
 export class World {
   readonly options: WorldOptions;
   private readonly idPrefix: string;
   private readonly idMask: number;
+  /** The account's small lists (employees, flows, templates, …). */
+  readonly account: Account;
   private reportCache?: Record<string, unknown>[];
-  private readonly metadataCache = new Map<string, unknown>();
 
   constructor(options: Partial<WorldOptions> = {}) {
     const now = options.now ?? new Date(Math.floor(Date.now() / DAY) * DAY);
@@ -112,6 +86,7 @@ export class World {
     const rng = new Rng(`${this.options.seed}:ids`);
     this.idPrefix = rng.hex(8);
     this.idMask = hash32(`${this.options.seed}:mask`);
+    this.account = new Account(this.options.seed);
   }
 
   get now(): number {
@@ -143,7 +118,7 @@ export class World {
       .normalize('NFD')
       .replace(/[^a-zA-Z.]/g, '')
       .toLowerCase();
-    const wallets = this.wallets();
+    const wallets = this.account.wallets();
     return {
       _id: this.contactId(index),
       full_name: `${first} ${last}`,
@@ -219,7 +194,7 @@ export class World {
       const channel = rng.weighted(CHANNELS);
       out.push({
         sent_by: sentBy,
-        content: this.messageContent(rng, sentBy, type, variant, j),
+        content: messageContent(rng, sentBy, type, variant, j),
         created_at: new Date(at).toISOString(),
         status: rng.pick(['success', 'read', 'checked', 'wait']),
         is_template_message: sentBy === 'operator' && rng.chance(0.1),
@@ -230,32 +205,6 @@ export class World {
       });
     }
     return out.sort((a, b) => b.at - a.at || (a.content < b.content ? -1 : 1));
-  }
-
-  private messageContent(rng: Rng, sentBy: string, type: string, variant: ContactVariant, j: number): string {
-    const media = MEDIA[type];
-    if (media) {
-      const [ext, mimetype, folder] = media;
-      const name = `arquivo_${j}_${rng.hex(6)}.${ext}`;
-      const file = {
-        file_name: name,
-        file_path: `${folder}/${rng.hex(24)}/${name}`,
-        file_extension: ext,
-        mimetype,
-      };
-      return encodeURIComponent(JSON.stringify(file));
-    }
-    if (sentBy === 'bot') {
-      if (rng.chance(0.4)) {
-        const event = rng.pick(T.SYSTEM_EVENTS);
-        // Live system events carry raw control characters, even U+0000 (§4 "Validity").
-        return variant.controlChars ? `${event}\u0001\t\u001f\u0000` : event;
-      }
-      return rng.pick(T.BOT_LINES);
-    }
-    const line = rng.pick(sentBy === 'customer' ? T.CUSTOMER_LINES : T.OPERATOR_LINES);
-    const quoted = rng.chance(0.1) ? `${line} Ele disse "ok".` : line;
-    return variant.charset === 'utf-8' && rng.chance(0.1) ? `${quoted} 👍` : quoted;
   }
 
   /** Messages as the API filters them: window, then sender, type and channel sets. */
@@ -290,54 +239,10 @@ export class World {
 
   // ---- reports (v4) ---------------------------------------------------------------------------
 
+  /** Every attendance report, newest first; generated once. */
   reports(): Record<string, unknown>[] {
-    if (this.reportCache) return this.reportCache;
-    const out: Record<string, unknown>[] = [];
-    const employees = this.employees();
-    for (let k = 0; k < this.options.reports; k++) {
-      const rng = new Rng(`${this.options.seed}:report:${k}`);
-      const created =
-        this.now - 1000 - Math.floor((rng.next() * this.options.reportDays * DAY) / 1000) * 1000;
-      const closed = rng.chance(0.8);
-      const contactIndex = this.options.contacts > 0 ? (k * 7) % this.options.contacts : -1;
-      const contact = contactIndex >= 0 ? this.contact(contactIndex) : null;
-      const employee = rng.chance(0.85) ? rng.pick(employees) : null;
-      out.push({
-        id: new Rng(`${this.options.seed}:report-id:${k}`).hex(24),
-        protocol: `${new Date(created).getUTCFullYear()}${String(100000 + k)}`,
-        customer: contact && {
-          id: contact['_id'],
-          full_name: contact['full_name'],
-          cel_phone: contact['cel_phone'],
-          cpf: contact['cpf'],
-          email: contact['email'],
-          channel: 'whatsapp',
-          current_wallet: contact['current_wallet'],
-          tags: contact['tags'],
-        },
-        employee: employee && { id: employee['_id'], name: employee['name'] },
-        channel: rng.weighted(CHANNELS),
-        to_tabulation: closed ? rng.pick(['', 'venda-realizada', 'duvida-sanada']) : '',
-        to_department: rng.pick(['Vendas', 'Suporte', 'Financeiro']),
-        total_send_messages: rng.int(0, 40),
-        total_receive_messages: rng.int(0, 40),
-        tme: rng.int(5, 3600),
-        tma: rng.int(60, 14400),
-        opened: !closed,
-        closed,
-        transferred: rng.chance(0.1),
-        created_at: new Date(created).toISOString(),
-        opened_at: new Date(created).toISOString(),
-        started_at: new Date(created + 30_000).toISOString(),
-        closed_at: closed ? new Date(created + rng.int(60, 86_400) * 1000).toISOString() : null,
-        finished_at: closed ? new Date(created + rng.int(60, 86_400) * 1000).toISOString() : null,
-        company_id: this.companyId(),
-        initiation_info: { initiated_by: rng.pick(['customer', 'operator']) },
-      });
-    }
-    out.sort((a, b) => String(b['created_at']).localeCompare(String(a['created_at'])));
-    this.reportCache = out;
-    return out;
+    this.reportCache ??= makeReports(this);
+    return this.reportCache;
   }
 
   /** Reports whose creation day lies in [startDay, endDay] (§5.6: dates filter on the opening date). */
@@ -346,187 +251,5 @@ export class World {
       const day = String(r['created_at']).slice(0, 10);
       return day >= startDay && day <= endDay;
     });
-  }
-
-  // ---- small metadata lists -------------------------------------------------------------------
-
-  companyId(): string {
-    return new Rng(`${this.options.seed}:company`).hex(24);
-  }
-
-  private cached<V>(key: string, make: (rng: Rng) => V): V {
-    if (!this.metadataCache.has(key))
-      this.metadataCache.set(key, make(new Rng(`${this.options.seed}:${key}`)));
-    return this.metadataCache.get(key) as V;
-  }
-
-  employees(): Record<string, unknown>[] {
-    return this.cached('employees', (rng) =>
-      Array.from({ length: 6 }, (_, i) => {
-        const name = `${T.FIRST_NAMES[(i * 3) % T.FIRST_NAMES.length]} ${T.LAST_NAMES[(i * 5) % T.LAST_NAMES.length]}`;
-        return {
-          _id: rng.hex(24),
-          name,
-          email: `${name
-            .normalize('NFD')
-            .replace(/[^a-zA-Z ]/g, '')
-            .toLowerCase()
-            .replace(' ', '.')}@empresa.com.br`,
-          status: i === 5 ? 'inactive' : 'active',
-          role: i === 0 ? 'admin' : 'operator',
-          departments: [{ name: i % 2 ? 'Vendas' : 'Suporte' }],
-        };
-      }),
-    );
-  }
-
-  customFields(): Record<string, unknown>[] {
-    return this.cached('custom-fields', (rng) =>
-      [
-        ['cpf_titular', 'CPF do titular'],
-        ['data_vencimento', 'Data de vencimento'],
-        ['plano', 'Plano contratado'],
-        ['cidade_entrega', 'Cidade de entrega'],
-        ['numero_pedido', 'Número do pedido'],
-      ].map(([key, label]) => ({
-        id: rng.hex(24),
-        key,
-        label,
-        info: `Usado nos modelos como {{${key}}}`,
-        type: 'text',
-      })),
-    );
-  }
-
-  flows(): Record<string, unknown>[] {
-    return this.cached('flows', (rng) =>
-      ['Boas-vindas', 'Pesquisa de satisfação', 'Cobrança automática', 'Horário de atendimento'].map(
-        (title) => ({
-          id: rng.hex(24),
-          title,
-          active: rng.chance(0.8),
-          created_at: '2025-03-10T12:00:00.000Z',
-        }),
-      ),
-    );
-  }
-
-  templates(): Record<string, unknown>[] {
-    return this.cached('templates', (rng) =>
-      [
-        'Confirmação de pedido',
-        'Lembrete de pagamento',
-        'Promoção de verão',
-        'Pesquisa NPS',
-        'Boas-vindas',
-      ].map((title, i) => ({
-        id: rng.hex(24),
-        title,
-        channel: i === 3 ? 'email' : 'whatsapp',
-        content: `Olá {{nome}}, ${title.toLowerCase()}: acesse o link para mais informações.`,
-        content_media: i === 2 ? 'image' : 'text',
-        status: 'APPROVED',
-      })),
-    );
-  }
-
-  wallets(): string[] {
-    return this.cached('wallets', () => [
-      'Milene Pamplona',
-      'Romulo',
-      'Carteira São Paulo',
-      'Atendimento Geral',
-    ]);
-  }
-
-  whatsappIntegrations(): Record<string, unknown>[] {
-    return this.cached('wa', (rng) => [
-      {
-        id: 'integration-1',
-        description: 'WhatsApp principal',
-        phone: `5511${rng.int(900000000, 999999999)}`,
-        status: 'connected',
-        settings: { autoreply: true },
-      },
-      {
-        id: `integration-${rng.hex(6)}`,
-        description: 'WhatsApp filial Niterói',
-        phone: `5521${rng.int(900000000, 999999999)}`,
-        status: 'disconnected',
-        settings: { autoreply: false },
-      },
-    ]);
-  }
-
-  whatsappOfficialIntegrations(): Record<string, unknown>[] {
-    return this.cached('wa-official', (rng) => [
-      {
-        key: rng.hex(16),
-        label: 'API Oficial — Vendas',
-        phone_number_id: String(rng.int(1e14, 9e14)),
-        quality_rating: 'GREEN',
-      },
-      {
-        key: rng.hex(16),
-        label: 'API Oficial — Suporte',
-        phone_number_id: String(rng.int(1e14, 9e14)),
-        quality_rating: 'YELLOW',
-      },
-    ]);
-  }
-
-  workflows(): Record<string, unknown>[] {
-    return this.cached('workflows', () =>
-      [
-        ['Funil de vendas', ['Novo', 'Em negociação', 'Fechado']],
-        ['Pós-venda', ['Entrega', 'Avaliação']],
-        ['Cobrança', ['Aviso', 'Negociação', 'Quitado', 'Protesto']],
-      ].map(([title, stages]) => ({
-        title,
-        company: this.companyId(),
-        stages: (stages as string[]).map((stage, order) => ({ title: stage, order })),
-      })),
-    );
-  }
-
-  // ---- ground truth ---------------------------------------------------------------------------
-
-  /** The history window a client asking for [startDay, endDay] (inclusive days, UTC) gets. */
-  static dayWindow(startDay: string, endDay: string): DateWindow {
-    return { from: Date.parse(`${startDay}T00:00:00Z`), to: Date.parse(`${endDay}T00:00:00Z`) + DAY };
-  }
-
-  /**
-   * Exactly what a complete extraction must contain: records per stream, given the history window and the
-   * reports range. History counts pages of `pageSize` (a record per non-empty page).
-   */
-  groundTruth(query: { history?: DateWindow; reportsFrom: string; reportsTo: string; pageSize?: number }): {
-    records: Record<string, number>;
-    messages: number;
-  } {
-    const pageSize = query.pageSize ?? QUIRKS.history.maxLimit;
-    let pages = 0;
-    let messages = 0;
-    if (query.history) {
-      for (let i = 0; i < this.options.contacts; i++) {
-        const n = this.expectedMessages(i, query.history).length;
-        messages += n;
-        pages += Math.ceil(n / pageSize);
-      }
-    }
-    const records: Record<string, number> = {
-      contacts: this.options.contacts,
-      custom_fields: this.customFields().length,
-      employees: this.employees().length,
-      flows: this.flows().length,
-      reports: this.reportsBetween(query.reportsFrom, query.reportsTo).length,
-      templates: this.templates().length,
-      wallets: this.wallets().length,
-      whatsapp_integrations: this.whatsappIntegrations().length,
-      whatsapp_official_integrations: this.whatsappOfficialIntegrations().length,
-      workflows: this.workflows().length,
-    };
-    if (query.history) records['messages_history'] = pages;
-    return { records, messages };
   }
 }

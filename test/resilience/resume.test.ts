@@ -140,8 +140,14 @@ describe('resume after SIGKILL', () => {
     const child = spawn(process.execPath, [CONVERSAS_BIN, 'load', '--db', db]);
     let stdout = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    // Wait for the loader to echo a committed STATE (the event), then kill it while it waits for more.
+    const committed = new Promise<void>((resolve) =>
+      child.stdout.on('data', () => {
+        if (stdout.includes('\n')) resolve();
+      }),
+    );
     child.stdin.write(lines.slice(0, Math.floor(lines.length * 0.7)).join('\n') + '\n');
-    await new Promise((r) => setTimeout(r, 1500));
+    await committed;
     child.kill('SIGKILL');
     await new Promise((r) => child.on('close', r));
     expect(stdout.length).toBeGreaterThan(0); // it had committed some STATEs

@@ -2,6 +2,7 @@
 import { compactDecrypt, decodeProtectedHeader, importJWK } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
+import { groundTruth } from '../oracle.js';
 
 let sb: Sandbox;
 const get = (path: string, token: string | null = sb.token) =>
@@ -57,8 +58,8 @@ describe('envelopes', () => {
   });
 
   it('serves every metadata list in the shape the notes report', async () => {
-    expect(await json('/v2/flows')).toEqual({ flows: sb.world.flows() });
-    expect(await json('/v2/template/all')).toEqual({ templates: sb.world.templates() });
+    expect(await json('/v2/flows')).toEqual({ flows: sb.world.account.flows() });
+    expect(await json('/v2/template/all')).toEqual({ templates: sb.world.account.templates() });
     const wallets = (await json('/v2/wallets')) as { wallets: unknown[] };
     expect(wallets.wallets.every((w) => typeof w === 'string')).toBe(true);
     const employees = (await json('/v2/employees')) as Record<string, unknown>[];
@@ -392,7 +393,7 @@ describe('faults', () => {
 
 describe('ground truth', () => {
   it('says exactly what a complete extraction contains', async () => {
-    const truth = sb.world.groundTruth({
+    const truth = groundTruth(sb.world, {
       history: { from: 0, to: sb.world.now },
       reportsFrom: '2000-01-01',
       reportsTo: '2100-01-01',

@@ -1,0 +1,18 @@
+/** src/redact.ts and the token cleaning in src/config.ts. */
+import { describe, expect, it } from 'vitest';
+import { cleanToken } from '../src/config.js';
+import { Redactor } from '../src/redact.js';
+
+describe('redaction', () => {
+  it('masks a secret and every part of an object secret, in any encoding, longest first', () => {
+    const r = new Redactor();
+    r.add('tok.en-with/slashes+and=signs');
+    r.add({ kty: 'RSA', e: 'AQAB', d: 'private-exponent-value', p: 'prime-one-value' });
+    const text = `Bearer tok.en-with/slashes+and=signs ${encodeURIComponent('tok.en-with/slashes+and=signs')} d=private-exponent-value p=prime-one-value e=AQAB`;
+    expect(r.redact(text)).toBe('Bearer [REDACTED] [REDACTED] d=[REDACTED] p=[REDACTED] e=AQAB');
+  });
+
+  it('strips invisible characters pasted with a token', () => {
+    expect(cleanToken('\u200beyJhbGciOi.abc \n')).toBe('eyJhbGciOi.abc');
+  });
+});
