@@ -14,43 +14,9 @@ import {
   SEQUENCE_COLUMN,
   type Column,
 } from './columns.js';
+import type { Pending, TableInfo, TableTarget, VersionInfo } from './types.js';
 
-export interface TableTarget {
-  stream: string;
-  layer: string;
-  folder: string;
-  /** The table's full name in its layer: folder + prefix + table. */
-  name: string;
-}
-
-export interface TableInfo {
-  layer: string;
-  folder: string;
-  table: string;
-  stream: string;
-  rows: number;
-  version: number;
-  last_sync: string;
-}
-
-export interface VersionInfo {
-  layer: string;
-  table: string;
-  version: number;
-  status: 'pending' | 'current' | 'superseded';
-  rows: number | null;
-  created_at: string;
-  activated_at: string | null;
-  superseded_at: string | null;
-  physical: string;
-}
-
-export interface Pending {
-  physical: string;
-  version: number;
-  /** The next `_sdc_sequence` to use (continues after a resumed load's rows). */
-  nextSequence: number;
-}
+export type { Pending, TableInfo, TableTarget, VersionInfo } from './types.js';
 
 const META = '_conversas';
 export const VERSIONS_SCHEMA = '_conversas_versions';
