@@ -1,5 +1,5 @@
 /**
- * Tap configuration (DESIGN §3). Each setting is declared once, in SETTINGS: its type, default, secrecy,
+ * Tap configuration (README "Configuration"). Each setting is declared once, in SETTINGS: its type, default, secrecy,
  * description and the parser that validates it. `TapConfig`, `validateConfig`, the environment variable
  * names and `--about` all derive from that one declaration, so a new setting is one entry here.
  * Secrets are registered with the redactor the moment they are read.

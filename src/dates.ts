@@ -1,4 +1,4 @@
-/** The date forms users type (DESIGN §3): YYYY-MM-DD, ISO 8601 date-times, DD/MM/YYYY. */
+/** The date forms users type (README "Configuration"): YYYY-MM-DD, ISO 8601 date-times, DD/MM/YYYY. */
 import { ConfigError } from './errors.js';
 import { redactor } from './redact.js';
 

@@ -1,5 +1,5 @@
 /**
- * Messages history decryption (conversas-api.md §4): compact JWE, RSA-OAEP-256, with the plaintext quirks
+ * Messages history decryption (docs/api-notes.md §4): compact JWE, RSA-OAEP-256, with the plaintext quirks
  * seen live: Latin-1 or UTF-8, raw control characters inside strings, JSON wrapped in a JSON string.
  */
 import { compactDecrypt, decodeProtectedHeader, importJWK } from 'jose';

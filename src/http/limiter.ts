@@ -1,5 +1,5 @@
 /**
- * One limiter for every request of a run (DESIGN §6): a token bucket at the configured budget with a small
+ * One limiter for every request of a run: a token bucket at the configured budget with a small
  * burst, made adaptive the way TCP is (AIMD): a 429 cuts the rate and pauses everyone; success wins the rate
  * back slowly, and more slowly still near the rate at which the last 429 came. So a budget lower than
  * configured, or shared with another tool, is found and then respected.

@@ -1,5 +1,5 @@
 /**
- * The paging styles of the API (conversas-api.md §2) as named strategies: each gets everything with the
+ * The paging styles of the API (docs/api-notes.md §2) as named strategies: each gets everything with the
  * fewest requests (the answer's own totals end the loop; no probe for an empty page when they exist), fetches
  * ahead concurrently once the page count is known, yields pages in order, and refuses to loop on an API that
  * ignores `page`.

@@ -1,5 +1,5 @@
 /**
- * The pipeline's source file (`conversas.json`, DESIGN §3): the tap config (inline, a file, or ENV), the
+ * The pipeline's source file (`conversas.json`, README "Configuration"): the tap config (inline, a file, or ENV), the
  * description, per-stream selection and naming (layer, folder, table, a global prefix), trigger and retention.
  */
 import { dirname, isAbsolute, resolve } from 'node:path';

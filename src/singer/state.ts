@@ -1,5 +1,5 @@
 /**
- * STATE for full-table syncs that can resume (DESIGN §6). One Singer table version per stream, reused on
+ * STATE for full-table syncs that can resume (README "Resuming"). One Singer table version per stream, reused on
  * resume, so a target replaces a table only once the stream is whole. A child stream's progress is kept as
  * a watermark in the parent's order plus the few partitions done beyond it: its size does not grow with the
  * number of contacts.
