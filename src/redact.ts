@@ -5,6 +5,8 @@
 const MASK = '[REDACTED]';
 /** Shorter values (such as the JWK's public exponent "AQAB") are too common to mask meaningfully. */
 const MIN_SECRET_LENGTH = 8;
+/** Members of a JWK that say which key it is, not what it is: a key id must stay readable in errors. */
+const PUBLIC_JWK_MEMBERS = new Set(['kid', 'kty', 'use', 'alg', 'key_ops']);
 
 export class Redactor {
   private secrets: string[] = [];
@@ -21,7 +23,8 @@ export class Redactor {
       }
     } else if (value && typeof value === 'object') {
       this.add(JSON.stringify(value));
-      for (const part of Object.values(value as Record<string, unknown>)) this.add(part);
+      for (const [name, part] of Object.entries(value as Record<string, unknown>))
+        if (!PUBLIC_JWK_MEMBERS.has(name)) this.add(part);
     }
     // Longest first, so a secret that contains another is masked whole.
     this.secrets.sort((a, b) => b.length - a.length);

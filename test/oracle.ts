@@ -15,21 +15,38 @@ export function dayWindow(startDay: string, endDay: string): DateWindow {
 }
 
 /**
+ * The rows the `messages` stream must hold for one contact: every message in the window, in the API's order,
+ * unless the contact's pages are under a rotated key (none then).
+ */
+export function expectedMessageRows(world: World, index: number, window: DateWindow) {
+  return world.variant(index).rotatedKey ? [] : world.expectedMessages(index, window);
+}
+
+/**
  * Records per stream a complete extraction holds, given the history window and the reports range, and the
  * number of messages in the window.
  */
 export function groundTruth(
   world: World,
-  query: { history?: DateWindow; reportsFrom: string; reportsTo: string; pageSize?: number },
+  query: {
+    history?: DateWindow;
+    reportsFrom: string;
+    reportsTo: string;
+    pageSize?: number;
+    /** Decrypted with the current key: the `messages` stream has a row per readable message. */
+    decrypted?: boolean;
+  },
 ): { records: Record<string, number>; messages: number } {
   const pageSize = query.pageSize ?? HISTORY_PAGE;
   let pages = 0;
   let messages = 0;
+  let readable = 0;
   if (query.history) {
     for (let i = 0; i < world.options.contacts; i++) {
       const n = world.expectedMessages(i, query.history).length;
       messages += n;
       pages += Math.ceil(n / pageSize);
+      if (!world.variant(i).rotatedKey) readable += n;
     }
   }
   const { account } = world;
@@ -46,5 +63,6 @@ export function groundTruth(
     workflows: account.workflows().length,
   };
   if (query.history) records['messages_history'] = pages;
+  if (query.history && query.decrypted) records['messages'] = readable;
   return { records, messages };
 }

@@ -12,6 +12,14 @@ describe('redaction', () => {
     expect(r.redact(text)).toBe('Bearer [REDACTED] [REDACTED] d=[REDACTED] p=[REDACTED] e=AQAB');
   });
 
+  it("keeps a JWK's key id readable: it names the key, it is not the key", () => {
+    const r = new Redactor();
+    r.add({ kty: 'RSA', kid: 'conversas-2026-key-2', d: 'private-exponent-value' });
+    expect(r.redact('configured key conversas-2026-key-2, d=private-exponent-value')).toBe(
+      'configured key conversas-2026-key-2, d=[REDACTED]',
+    );
+  });
+
   it('strips invisible characters pasted with a token', () => {
     expect(cleanToken('\u200beyJhbGciOi.abc \n')).toBe('eyJhbGciOi.abc');
   });

@@ -79,11 +79,15 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
   }
 }
 
-/** The summary table a sync prints: one row per table loaded. */
+/** The summary a sync prints: one row per table loaded, then what could not be read, by stream and reason. */
 export function formatSummary(result: PipelineResult): string {
-  return renderTable(
+  const table = renderTable(
     result.tables.map((t) => ({ ...t, seconds: t.seconds.toFixed(1) })),
     ['layer', 'folder', 'table', 'rows', 'version', 'seconds'],
     { alignRight: ['rows', 'version', 'seconds'] },
   );
+  const unreadable = Object.entries(result.tap.unreadable).flatMap(([stream, reasons]) =>
+    Object.entries(reasons).map(([reason, pages]) => `${stream}: ${pages} page(s) gave no rows: ${reason}\n`),
+  );
+  return table + unreadable.join('');
 }

@@ -63,5 +63,10 @@ export function messageContent(
   }
   const line = rng.pick(sentBy === 'customer' ? T.CUSTOMER_LINES : T.OPERATOR_LINES);
   const quoted = rng.chance(0.1) ? `${line} Ele disse "ok".` : line;
-  return variant.charset === 'utf-8' && rng.chance(0.1) ? `${quoted} 👍` : quoted;
+  const text = variant.charset === 'utf-8' && rng.chance(0.1) ? `${quoted} 👍` : quoted;
+  // §9b: some accounts open operator messages with the operator's name on a line of its own. Chosen by
+  // position, not by a draw, so the rest of the world stays as it was.
+  return sentBy === 'operator' && j % 4 === 1
+    ? `*${T.FIRST_NAMES[j % T.FIRST_NAMES.length]}:*\n${text}`
+    : text;
 }

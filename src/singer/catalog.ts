@@ -34,7 +34,8 @@ export function discover(streams: readonly StreamDefinition[], config: TapConfig
       return {
         tap_stream_id: s.name,
         stream: s.name,
-        schema: s.schema,
+        // The stream's description (what it needs, where it comes from) travels with its schema.
+        schema: { description: s.description, ...s.schema },
         key_properties: s.keys,
         metadata: [
           { breadcrumb: [], metadata: root },

@@ -1,7 +1,8 @@
 /**
  * What a stream is: data, checked by the compiler. A stream names its endpoint, how records sit in the
  * answer, its paging style, keys, schema, the settings it needs, its date window, what a refusal on a
- * lower plan means and, for a child, its parent. Paging, retries, decryption, Singer output and state
+ * lower plan means and, for a child, its parent; or, for a derived stream, its base and how a base record
+ * becomes its records. Paging, retries, decryption, Singer output and state
  * exist once, elsewhere, and know no stream by name.
  */
 import type { TapConfig } from '../config.js';
@@ -33,35 +34,61 @@ export interface ParentLink {
 interface StreamBase {
   name: string;
   description: string;
-  path: string;
   keys: string[];
   schema: JsonSchema;
-  records: RecordSelector;
-  paging: Paging;
-  /** Fixed query parameters, from config. */
-  query?: (config: TapConfig) => Query;
-  /** For a date-windowed listing: the days to read. */
-  window?: (config: TapConfig) => DayRange;
   /** Settings without which the stream cannot run (and is not selected by default). */
   needs?: readonly (keyof TapConfig)[];
   /** What a 401/402/403 on this endpoint means besides a refused token (a feature of some plans only). */
   planAdvice?: string;
 }
 
-export interface RootStream extends StreamBase {
+/** A stream read from an endpoint of its own. */
+interface ReadStreamBase extends StreamBase {
+  path: string;
+  records: RecordSelector;
+  paging: Paging;
+  /** Fixed query parameters, from config. */
+  query?: (config: TapConfig) => Query;
+  /** For a date-windowed listing: the days to read. */
+  window?: (config: TapConfig) => DayRange;
+  base?: undefined;
+}
+
+export interface RootStream extends ReadStreamBase {
   parent?: undefined;
 }
 
 /** A stream read once per record of its parent (a partition), with the parent's key as a parameter. */
-export interface ChildStream extends StreamBase {
+export interface ChildStream extends ReadStreamBase {
   parent: ParentLink;
 }
 
-export type StreamDefinition = RootStream | ChildStream;
+/** Per partition (or per sync, for a stream without partitions): what a derivation remembers between records. */
+export type DeriveScope = Map<string, number>;
+
+export interface Derived {
+  records: Record_[];
+  /** Why a base record yields nothing it should have (an undecryptable page), counted in the summary. */
+  unreadable?: string;
+}
+
+/**
+ * A stream made from the records of another (its base): it costs no request of its own. Selecting it reads the
+ * base, emitted or not; selecting both reads the base once.
+ */
+export interface DerivedStream extends StreamBase {
+  base: string;
+  derive(record: Record_, scope: DeriveScope): Derived;
+  parent?: undefined;
+}
+
+export type ReadStream = RootStream | ChildStream;
+export type StreamDefinition = ReadStream | DerivedStream;
 
 export const defineStream = <S extends StreamDefinition>(definition: S): S => definition;
 
 export const isChild = (stream: StreamDefinition): stream is ChildStream => stream.parent !== undefined;
+export const isDerived = (stream: StreamDefinition): stream is DerivedStream => stream.base !== undefined;
 
 /** The settings a stream needs that the config lacks. */
 export const missingSettings = (stream: StreamDefinition, config: TapConfig): (keyof TapConfig)[] =>

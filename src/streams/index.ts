@@ -4,6 +4,7 @@ import { customFields } from './custom_fields.js';
 import type { StreamDefinition } from './define.js';
 import { employees } from './employees.js';
 import { flows } from './flows.js';
+import { messages } from './messages.js';
 import { messagesHistory } from './messages_history.js';
 import { reports } from './reports.js';
 import { templates } from './templates.js';
@@ -18,6 +19,7 @@ export const STREAMS: readonly StreamDefinition[] = [
   employees,
   flows,
   messagesHistory,
+  messages,
   reports,
   templates,
   wallets,
@@ -35,4 +37,4 @@ export const CONNECTION_CHECK = { token: contacts, key: messagesHistory } as con
 export const streamByName = (name: string): StreamDefinition | undefined =>
   STREAMS.find((s) => s.name === name);
 export type { ChildStream, StreamDefinition } from './define.js';
-export { isChild, isRunnable, missingSettings } from './define.js';
+export { isChild, isDerived, isRunnable, missingSettings } from './define.js';

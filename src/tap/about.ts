@@ -25,7 +25,7 @@ export function about(): Record<string, unknown> {
     }),
     streams: STREAMS.map((s) => ({
       name: s.name,
-      endpoint: `GET ${s.path}`,
+      endpoint: s.base === undefined ? `GET ${s.path}` : `the requests of ${s.base}`,
       keys: s.keys,
       replication: 'FULL_TABLE',
       ...(s.parent ? { parent: s.parent.stream } : {}),

@@ -9,7 +9,7 @@ import { ApiClient } from '../http/client.js';
 import { RateLimiter } from '../http/limiter.js';
 import { readPages, type PageResult } from '../http/paging.js';
 import type { Logger } from '../log.js';
-import type { StreamDefinition } from '../streams/define.js';
+import type { ReadStream } from '../streams/define.js';
 
 export interface ReaderOptions {
   config: TapConfig;
@@ -43,7 +43,7 @@ export class StreamReader {
 
   /** The pages of a stream (of one partition, for a child), in order; `lookahead` pages fetched at once. */
   pages(
-    stream: StreamDefinition,
+    stream: ReadStream,
     partition: Record<string, string> = {},
     lookahead = 4,
   ): AsyncGenerator<PageResult> {
@@ -62,10 +62,7 @@ export class StreamReader {
   }
 
   /** The first page of a stream, or undefined when it has none; fetches nothing beyond it. */
-  async firstPage(
-    stream: StreamDefinition,
-    partition?: Record<string, string>,
-  ): Promise<PageResult | undefined> {
+  async firstPage(stream: ReadStream, partition?: Record<string, string>): Promise<PageResult | undefined> {
     for await (const page of this.pages(stream, partition, 1)) return page;
     return undefined;
   }

@@ -29,6 +29,8 @@ export interface SessionOptions {
 export class SyncSession {
   readonly state: TapState;
   readonly counts: Record<string, number> = {};
+  /** Per stream: base records that yielded nothing they should have, by reason (e.g. undecryptable pages). */
+  readonly unreadableCounts: Record<string, Record<string, number>> = {};
   readonly log: Logger;
   private readonly runVersion: number;
   private readonly timeExtracted: string;
@@ -80,6 +82,11 @@ export class SyncSession {
     this.counts[stream.name] = (this.counts[stream.name] ?? 0) + page.records.length;
   }
 
+  unreadable(stream: StreamDefinition, reason: string): void {
+    const byReason = (this.unreadableCounts[stream.name] ??= {});
+    byReason[reason] = (byReason[reason] ?? 0) + 1;
+  }
+
   progress(stream: StreamDefinition, partitions?: { done: number; seen: number }): void {
     this.o.onProgress?.({
       stream: stream.name,
@@ -97,6 +104,8 @@ export class SyncSession {
     const records = this.counts[stream.name] ?? 0;
     this.o.onProgress?.({ stream: stream.name, records, done: true });
     this.o.log.info(`${stream.name}: ${records} records`);
+    for (const [reason, n] of Object.entries(this.unreadableCounts[stream.name] ?? {}))
+      this.o.log.warn(`${stream.name}: ${n} page(s) gave no records: ${reason}`);
   }
 
   /** Records a stream's progress (written with the next STATE). */

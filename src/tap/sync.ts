@@ -9,9 +9,19 @@ import { ConfigError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { SingerSink } from '../singer/messages.js';
 import type { TapState } from '../singer/state.js';
-import { isChild, missingSettings, type ChildStream, type StreamDefinition } from '../streams/define.js';
+import {
+  isChild,
+  isDerived,
+  missingSettings,
+  type ChildStream,
+  type DerivedStream,
+  type DeriveScope,
+  type ReadStream,
+  type StreamDefinition,
+} from '../streams/define.js';
 import { streamByName } from '../streams/index.js';
 import { fanOut, FanOutError } from './fanout.js';
+import { StreamOutputs } from './outputs.js';
 import { StreamReader } from './reader.js';
 import { SyncSession, type ProgressEvent } from './session.js';
 
@@ -32,6 +42,8 @@ export interface SyncOptions {
 
 export interface SyncSummary {
   records: Record<string, number>;
+  /** Per stream: base records (pages) that gave no records, by reason. */
+  unreadable: Record<string, Record<string, number>>;
   requests: number;
   retries: number;
   throttles: number;
@@ -46,7 +58,10 @@ export function checkSelection(selected: readonly string[], config: TapConfig): 
     return stream;
   });
   for (const s of streams) {
-    const [missing] = missingSettings(s, config);
+    const [missing] = [
+      ...missingSettings(s, config),
+      ...(isDerived(s) ? missingSettings(baseOf(s), config) : []),
+    ];
     if (missing)
       throw new ConfigError(
         `${s.name} is selected but ${missing} is not set: set ${missing}${missing.endsWith('_date') ? ' (e.g. 2026-01-01)' : ''} or deselect ${s.name}`,
@@ -104,6 +119,7 @@ export async function runSync(o: SyncOptions): Promise<SyncSummary> {
 
   return {
     records: session.counts,
+    unreadable: session.unreadableCounts,
     requests: reader.client.requests,
     retries: reader.client.retries,
     throttles: reader.limiter.throttles,
@@ -114,83 +130,105 @@ export async function runSync(o: SyncOptions): Promise<SyncSummary> {
 type Task = (reader: StreamReader, session: SyncSession, config: TapConfig) => Promise<void>;
 
 /**
- * One task per stream that stands alone, and one per parent with its children: the parent is read once for
- * all of them (emitted only when selected itself). Streams finished in an interrupted run are skipped.
+ * One task per stream read alone, and one per parent with its children: the parent is read once for all of
+ * them (written only when selected itself). A derived stream's base is read even when not selected itself.
+ * Streams finished in an interrupted run are not written again.
  */
 function plan(streams: readonly StreamDefinition[], session: SyncSession): Task[] {
-  const children = streams.filter(isChild);
-  const parents = [...new Set(children.map((c) => c.parent.stream))];
-  const tasks: Task[] = streams
-    .filter((s) => !isChild(s) && !parents.includes(s.name))
-    .map((s) => (reader, session) => syncStream(s, reader, session));
-  for (const parentName of parents) {
-    const parent = streamByName(parentName);
-    if (!parent) throw new ConfigError(`stream ${parentName} (a parent) is not in the registry`);
-    const emitParent = streams.includes(parent) && !session.isDone(parent);
-    const kids = children.filter((c) => c.parent.stream === parentName && !session.isDone(c));
+  const derived = streams.filter(isDerived);
+  const reads = [...new Set([...streams.filter(isRead), ...derived.map(baseOf)])];
+  /** What a read writes; `write: false` for a parent read again only for its keys. */
+  const outputsOf = (read: ReadStream, write = true): StreamOutputs =>
+    new StreamOutputs(
+      session,
+      read,
+      write && streams.includes(read),
+      write ? derived.filter((d) => d.base === read.name) : [],
+    );
+  const children = reads.filter(isChild);
+  const parents = [...new Set(children.map((c) => c.parent.stream))].map((name) => {
+    const parent = streamByName(name);
+    if (!parent || isDerived(parent))
+      throw new ConfigError(`stream ${name} (a parent) is not a stream to read`);
+    return parent;
+  });
+  const tasks: Task[] = reads
+    .filter((s) => !isChild(s) && !parents.includes(s))
+    .map((s) => (reader) => syncStream(outputsOf(s), reader));
+  for (const parent of parents) {
     tasks.push(async (reader, session, config) => {
+      const parentOutputs = outputsOf(parent);
+      const kids = children.filter((c) => c.parent.stream === parent.name).map((c) => outputsOf(c));
+      const due = kids.filter((k) => !k.empty);
       // Children finished in the interrupted run: the parent, if still due, is an ordinary stream.
-      if (kids.length === 0) return emitParent ? syncStream(parent, reader, session) : undefined;
-      for (const child of kids)
-        await syncFamily(parent, emitParent && child === kids[0], child, reader, session, config);
+      if (due.length === 0) return syncStream(parentOutputs, reader);
+      for (const [i, kid] of due.entries())
+        await syncFamily(i === 0 ? parentOutputs : outputsOf(parent, false), kid, reader, session, config);
     });
   }
   return tasks;
 }
 
-async function syncStream(
-  stream: StreamDefinition,
-  reader: StreamReader,
-  session: SyncSession,
-): Promise<void> {
-  if (session.isDone(stream)) return;
-  const version = await session.begin(stream);
-  for await (const page of reader.pages(stream)) {
-    await session.emit(stream, version, page);
-    session.progress(stream);
-  }
-  await session.finish(stream, version);
+const isRead = (s: StreamDefinition): s is ReadStream => !isDerived(s);
+
+function baseOf(stream: DerivedStream): ReadStream {
+  const base = streamByName(stream.base);
+  if (!base || isDerived(base))
+    throw new ConfigError(`stream ${stream.base} (the base of ${stream.name}) is not a stream to read`);
+  return base;
 }
 
-/** A parent stream (emitted or only read for its keys) and one child's partitions, concurrently. */
+async function syncStream(outputs: StreamOutputs, reader: StreamReader): Promise<void> {
+  if (outputs.empty) return;
+  await outputs.begin();
+  const scope: DeriveScope = new Map();
+  for await (const page of reader.pages(outputs.read)) {
+    await outputs.emit(page, scope);
+    outputs.progress();
+  }
+  await outputs.finish();
+}
+
+/** A parent (written or only read for its keys) and one child's partitions, concurrently. */
 async function syncFamily(
-  parent: StreamDefinition,
-  emitParent: boolean,
-  child: ChildStream,
+  parent: StreamOutputs,
+  child: StreamOutputs,
   reader: StreamReader,
   session: SyncSession,
   config: TapConfig,
 ): Promise<void> {
-  const parentVersion = emitParent ? await session.begin(parent) : 0;
-  const resume = session.bookmark(child);
-  const childVersion = await session.begin(child);
+  await parent.begin();
+  const resume = child.resume();
+  await child.begin();
   const concurrency = Math.max(1, Math.floor(config.partition_concurrency));
-  const link = child.parent;
+  const link = (child.read as ChildStream).parent;
+  const parentScope: DeriveScope = new Map();
   let lastState = Date.now();
   try {
     await fanOut({
-      parentName: parent.name,
-      childName: child.name,
-      parentPages: () => reader.pages(parent, {}, Math.min(8, 2 * concurrency)),
+      parentName: parent.read.name,
+      childName: child.read.name,
+      parentPages: () => reader.pages(parent.read, {}, Math.min(8, 2 * concurrency)),
       keyOf: link.key,
       readPartition: async (id, stopped) => {
-        for await (const page of reader.pages(child, { [link.param]: id }, 1)) {
+        const scope: DeriveScope = new Map();
+        for await (const page of reader.pages(child.read, { [link.param]: id }, 1)) {
           if (stopped()) return;
-          await session.emit(child, childVersion, page);
+          await child.emit(page, scope);
         }
       },
-      ...(emitParent
-        ? {
+      ...(parent.empty
+        ? {}
+        : {
             onParentPage: async (page) => {
-              await session.emit(parent, parentVersion, page);
-              session.progress(parent);
+              await parent.emit(page, parentScope);
+              parent.progress();
             },
-            afterFirstPass: () => session.finish(parent, parentVersion),
-          }
-        : {}),
+            afterFirstPass: () => parent.finish(),
+          }),
       onProgress: async (progress, seen) => {
-        session.progress(child, { done: progress.next_position, seen });
-        session.save(child, { version: childVersion, ...progress });
+        child.progress({ done: progress.next_position, seen });
+        child.save(progress);
         if (Date.now() - lastState >= config.state_interval_seconds * 1000) {
           lastState = Date.now();
           await session.writeState();
@@ -202,8 +240,8 @@ async function syncFamily(
     });
   } catch (error) {
     if (!(error instanceof FanOutError)) throw error;
-    session.save(child, { version: childVersion, ...error.progress });
+    child.save(error.progress);
     throw error.cause;
   }
-  await session.finish(child, childVersion);
+  await child.finish();
 }

@@ -1,5 +1,5 @@
 /** From the sandbox to DuckDB: completeness, nested fields, versions, atomicity, retention, naming. */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -55,8 +55,10 @@ describe('sync into the catalog', () => {
       history: dayWindow(start, end),
       reportsFrom: start,
       reportsTo: end,
+      decrypted: true,
     });
     expect(first.tables).toHaveLength(STREAMS.length);
+    expect(truth.records['messages']).toBeGreaterThan(0);
     for (const [stream, n] of Object.entries(truth.records))
       expect(await count(db, `raw.${stream}`), stream).toBe(n);
 
@@ -73,6 +75,18 @@ describe('sync into the catalog', () => {
       `SELECT customer.full_name AS name FROM raw.reports WHERE customer IS NOT NULL LIMIT 1`,
     );
     expect(typeof customer[0]!['name']).toBe('string');
+    // The README's SQL on messages runs, and says what the ground truth says.
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const sql = (title: string) =>
+      readme.split(`-- ${title}`)[1]!.split('\n').slice(1).join('\n').split(/\n--/)[0]!;
+    const perDay = await query(db, sql('messages per day and sender'));
+    expect(perDay.reduce((n, r) => n + Number(r['messages']), 0)).toBe(truth.records['messages']);
+    expect(new Set(perDay.map((r) => r['sent_by']))).toEqual(new Set(['customer', 'operator', 'bot']));
+    const response = await query(db, sql('median first response time per operator'));
+    expect(response.length).toBeGreaterThan(1);
+    expect(response.every((r) => Number(r['median_minutes']) >= 0 && Number(r['answered']) > 0)).toBe(true);
+    const media = await query(db, sql('media files sent by customers, by type'));
+    expect(media.map((r) => r['mimetype'])).toContain('audio/ogg');
     const history = await query(db, `SELECT data FROM raw.messages_history WHERE NOT encrypted LIMIT 1`);
     expect(Array.isArray(JSON.parse(String(history[0]!['data'])))).toBe(true);
 

@@ -46,7 +46,7 @@ describe('about, discover, version', () => {
     expect(md.stdout).toMatch(/\| access_token \| string \| true \|/);
   });
 
-  it('--discover prints every stream with FULL_TABLE metadata; history is off by default without start_date', async () => {
+  it('--discover prints every stream with FULL_TABLE metadata; history and messages are off by default without start_date', async () => {
     const res = await runCli(TAP_BIN, ['--config', file('c.json', base()), '--discover']);
     expect(res.code).toBe(0);
     const catalog = JSON.parse(res.stdout) as {
@@ -60,8 +60,13 @@ describe('about, discover, version', () => {
       const root = s.metadata.find((m) => m.breadcrumb.length === 0)!.metadata;
       expect(root['forced-replication-method']).toBe('FULL_TABLE');
       expect(root['inclusion']).toBe('available');
-      expect(root['selected-by-default']).toBe(s.tap_stream_id !== 'messages_history');
+      expect(root['selected-by-default']).toBe(!['messages_history', 'messages'].includes(s.tap_stream_id));
     }
+    // Discovery says why messages is off: what it needs travels in its schema's description.
+    const messages = catalog.streams.find((s) => s.tap_stream_id === 'messages') as unknown as {
+      schema: { description: string };
+    };
+    expect(messages.schema.description).toMatch(/Needs start_date and private_key_jwk/);
     expectNoSecrets(sb, res.stdout, res.stderr);
   });
 

@@ -1,0 +1,73 @@
+/**
+ * The streams written from one read: the read stream itself when it is selected, and every selected stream
+ * derived from it. One request feeds them all; each keeps its own table version, progress and counts.
+ */
+import type { PageResult } from '../http/paging.js';
+import type { PartitionProgress } from '../singer/state.js';
+import type { DeriveScope, DerivedStream, ReadStream, StreamDefinition } from '../streams/define.js';
+import type { SyncSession } from './session.js';
+
+export class StreamOutputs {
+  /** What is still due: streams finished in an interrupted run are left out. */
+  readonly streams: StreamDefinition[];
+  private readonly emitRead: boolean;
+  private readonly derived: DerivedStream[];
+  private readonly versions = new Map<string, number>();
+
+  constructor(
+    private readonly session: SyncSession,
+    readonly read: ReadStream,
+    emitRead: boolean,
+    derived: readonly DerivedStream[],
+  ) {
+    this.emitRead = emitRead && !session.isDone(read);
+    this.derived = derived.filter((d) => !session.isDone(d));
+    this.streams = [...(this.emitRead ? [read] : []), ...this.derived];
+  }
+
+  /** Nothing to write: the read is needed (if at all) only for its keys. */
+  get empty(): boolean {
+    return this.streams.length === 0;
+  }
+
+  /** Where an interrupted run left these streams (they move together). */
+  resume(): Partial<PartitionProgress> | undefined {
+    return this.streams.length ? this.session.bookmark(this.streams[0]!) : undefined;
+  }
+
+  async begin(): Promise<void> {
+    for (const stream of this.streams) this.versions.set(stream.name, await this.session.begin(stream));
+  }
+
+  /** One page of the read stream: its records, and what each derived stream makes of them. */
+  async emit(page: PageResult, scope: DeriveScope): Promise<void> {
+    if (this.emitRead) await this.session.emit(this.read, this.version(this.read), page);
+    for (const stream of this.derived) {
+      const records = [];
+      for (const record of page.records) {
+        const derived = stream.derive(record, scope);
+        records.push(...derived.records);
+        if (derived.unreadable !== undefined) this.session.unreadable(stream, derived.unreadable);
+      }
+      await this.session.emit(stream, this.version(stream), { records });
+    }
+  }
+
+  progress(partitions?: { done: number; seen: number }): void {
+    for (const stream of this.streams) this.session.progress(stream, partitions);
+  }
+
+  /** Records how far the partitions got, for every stream written from them. */
+  save(progress: PartitionProgress): void {
+    for (const stream of this.streams)
+      this.session.save(stream, { version: this.version(stream), ...progress });
+  }
+
+  async finish(): Promise<void> {
+    for (const stream of this.streams) await this.session.finish(stream, this.version(stream));
+  }
+
+  private version(stream: StreamDefinition): number {
+    return this.versions.get(stream.name) ?? 0;
+  }
+}
