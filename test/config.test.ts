@@ -51,7 +51,8 @@ describe('settings', () => {
     const settings = about()['settings'] as { name: string; required: unknown; env: string }[];
     expect(settings.map((s) => s.name)).toEqual(SETTING_NAMES);
     expect(settings.find((s) => s.name === 'access_token')?.required).toBe(true);
-    expect(settings.find((s) => s.name === 'start_date')?.required).toBe('for messages_history');
+    expect(settings.find((s) => s.name === 'start_date')?.required).toBe('for messages_history, messages');
+    expect(settings.find((s) => s.name === 'private_key_jwk')?.required).toBe('for messages');
     expect(settings.find((s) => s.name === 'api_url')?.required).toBe(false);
     for (const s of settings) expect(s.env).toBe(envName(s.name as (typeof SETTING_NAMES)[number]));
   });

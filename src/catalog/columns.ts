@@ -89,6 +89,9 @@ export function readJsonColumns(columns: Column[]): string {
 
 const NOTHING = Symbol('nothing');
 
+/** An object for field names from the API: without a prototype, `__proto__` is a field like any other. */
+const bag = (): Record<string, unknown> => Object.create(null) as Record<string, unknown>;
+
 /** A value as its column holds it, or NOTHING when it does not fit (then it goes to `_extra`). */
 function fit(value: unknown, type: ColumnKind, extra: Record<string, unknown>): unknown {
   if (value === null || value === undefined) return null;
@@ -130,7 +133,7 @@ export function splitRecord(
   columns: Column[],
   extra: Record<string, unknown>,
 ): Record<string, unknown> {
-  const row: Record<string, unknown> = {};
+  const row = bag();
   const known = new Map(columns.map((c) => [c.name, c]));
   for (const [name, value] of Object.entries(record)) {
     const column = known.get(name);
@@ -138,7 +141,7 @@ export function splitRecord(
       extra[name] = value;
       continue;
     }
-    const nestedExtra: Record<string, unknown> = {};
+    const nestedExtra = bag();
     const fitted = fit(value, column.type, nestedExtra);
     if (fitted === NOTHING) extra[name] = value;
     else {
@@ -151,7 +154,7 @@ export function splitRecord(
 
 /** One NDJSON line for read_json: the row, its sequence number, and `_extra` when anything did not fit. */
 export function rowLine(record: Record<string, unknown>, columns: Column[], sequence: number): string {
-  const extra: Record<string, unknown> = {};
+  const extra = bag();
   const row = splitRecord(record, columns, extra);
   row[SEQUENCE_COLUMN] = sequence;
   if (Object.keys(extra).length) row[EXTRA_COLUMN] = extra;

@@ -22,6 +22,13 @@ export interface LoaderOptions {
   log: Logger;
   /** Called after a STATE is committed (a Singer target echoes it on stdout). */
   onState?: (value: unknown) => void | Promise<void>;
+  /** Saved with every STATE: what the sync is of, so that a resume can check it is the same sync. */
+  settings?: unknown;
+  /**
+   * Commit a STATE at most this often; one that comes sooner waits for the next commit (rows are never
+   * committed later than their STATE says). 0 commits every STATE (a Singer target that echoes them).
+   */
+  stateEveryMs?: number;
   maxBufferBytes?: number;
 }
 
@@ -63,6 +70,9 @@ export class CatalogLoader implements SingerSink {
   private readonly dir = mkdtempSync(join(tmpdir(), 'conversas-load-'));
   private fileCounter = 0;
   private readonly started = new Map<string, number>();
+  /** The latest STATE not committed yet (see `stateEveryMs`). */
+  private heldState: { value: unknown } | undefined;
+  private lastStateAt = 0;
   readonly loaded: LoadedTable[] = [];
 
   constructor(private readonly o: LoaderOptions) {}
@@ -99,17 +109,18 @@ export class CatalogLoader implements SingerSink {
         if (buffer.chunk.length >= CHUNK_BYTES) this.spill(buffer);
         // Memory holds at most a chunk per stream; the byte bound keeps each transaction a sensible size.
         // Rows go to DuckDB in the background while the next ones are parsed (DuckDB works on its own threads).
-        if (this.bufferedBytes >= (this.o.maxBufferBytes ?? 16 * 1024 * 1024))
-          await this.commit(undefined, true);
+        if (this.bufferedBytes >= (this.o.maxBufferBytes ?? 16 * 1024 * 1024)) await this.commit(true);
         return;
       }
       case 'STATE':
-        await this.commit(message.value);
+        this.heldState = { value: message.value };
+        if (Date.now() - this.lastStateAt < (this.o.stateEveryMs ?? 0)) return;
+        await this.commit();
         await this.o.onState?.(message.value);
         return;
       case 'ACTIVATE_VERSION':
         await this.commit();
-        await this.activate(message.stream, message.version);
+        await this.markReady(message.stream, message.version);
         return;
     }
   }
@@ -124,7 +135,7 @@ export class CatalogLoader implements SingerSink {
     let buffer = this.buffers.get(key);
     if (!buffer) {
       await this.inflight;
-      const pending = await this.o.store.ensurePending(info.target!, version, info.columns);
+      const pending = await this.o.store.ensurePending(info.target!, this.o.source, version, info.columns);
       buffer = { stream, version, pending, chunk: '' };
       this.buffers.set(key, buffer);
     }
@@ -146,10 +157,12 @@ export class CatalogLoader implements SingerSink {
   private inflight: Promise<void> = Promise.resolve();
 
   /**
-   * Writes every buffer to DuckDB, with the STATE (if any) in the same transaction. In the background, the
-   * caller goes on at once; the write's outcome surfaces at the next store operation.
+   * Writes every buffer to DuckDB, with the latest STATE (if any) in the same transaction. In the background,
+   * the caller goes on at once; the write's outcome surfaces at the next store operation.
    */
-  private async commit(state?: unknown, background = false): Promise<void> {
+  private async commit(background = false): Promise<void> {
+    const state = this.heldState;
+    this.heldState = undefined;
     const batches: { pending: Pending; file: string; columns: Column[] }[] = [];
     for (const buffer of this.buffers.values()) {
       this.spill(buffer);
@@ -165,8 +178,12 @@ export class CatalogLoader implements SingerSink {
     this.bufferedBytes = 0;
     await this.inflight;
     if (batches.length === 0 && state === undefined) return;
+    if (state) this.lastStateAt = Date.now();
     const work = this.o.store
-      .append(batches, state === undefined ? undefined : { source: this.o.source, value: state })
+      .append(
+        batches,
+        state && { source: this.o.source, value: state.value, settings: this.o.settings ?? null },
+      )
       .finally(() => {
         for (const { file } of batches) rmSync(file, { force: true });
       });
@@ -179,46 +196,49 @@ export class CatalogLoader implements SingerSink {
     }
   }
 
-  private async activate(stream: string, version: number): Promise<void> {
+  /** A stream is whole: its version is ready, and becomes current when the whole input is. */
+  private async markReady(stream: string, version: number): Promise<void> {
     const info = this.streams.get(stream);
     if (!info?.target) return;
     const buffer = await this.bufferFor(stream, version, info);
     await this.inflight;
-    const { rows } = await this.o.store.activate(
-      info.target,
-      buffer.pending,
-      info.keys,
-      this.o.retentionDays,
-    );
+    await this.o.store.markReady(info.target, buffer.pending, info.keys);
     this.buffers.delete(bufferKey(stream, version));
-    const seconds = (Date.now() - (this.started.get(stream) ?? Date.now())) / 1000;
-    this.loaded.push({
-      stream,
-      layer: info.target.layer,
-      folder: info.target.folder,
-      table: info.target.name,
-      rows,
-      version: buffer.pending.version,
-      seconds,
-    });
-    this.o.log.debug(
-      `${info.target.layer}.${info.target.name}: version ${buffer.pending.version} is current (${rows} rows)`,
-    );
   }
 
   /**
-   * The input ended. Streams without versions are activated now; versioned streams that never got their
-   * ACTIVATE_VERSION stay pending (the current version is untouched) and are returned, so the caller can say so.
+   * The input ended. Streams without versions (other taps) are ready now. When every versioned stream got its
+   * ACTIVATE_VERSION, every ready table of the source becomes current in one transaction; otherwise nothing
+   * changes (the current versions stay, the ready ones wait for a resumed run) and the unfinished streams are
+   * returned, so the caller can say so.
    */
   async finish(): Promise<string[]> {
     await this.chain;
     await this.commit();
     const incomplete: string[] = [];
     for (const buffer of [...this.buffers.values()]) {
-      if (buffer.version === UNVERSIONED) await this.activate(buffer.stream, UNVERSIONED);
+      if (buffer.version === UNVERSIONED) await this.markReady(buffer.stream, UNVERSIONED);
       else incomplete.push(buffer.stream);
     }
-    return incomplete;
+    if (incomplete.length) return incomplete;
+    await this.inflight;
+    for (const { target, version, rows } of await this.o.store.activateReady(
+      this.o.source,
+      this.o.retentionDays,
+    )) {
+      const seconds = (Date.now() - (this.started.get(target.stream) ?? Date.now())) / 1000;
+      this.loaded.push({
+        stream: target.stream,
+        layer: target.layer,
+        folder: target.folder,
+        table: target.name,
+        rows,
+        version,
+        seconds,
+      });
+      this.o.log.debug(`${target.layer}.${target.name}: version ${version} is current (${rows} rows)`);
+    }
+    return [];
   }
 
   close(): void {

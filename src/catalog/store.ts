@@ -1,53 +1,78 @@
 /**
  * The DuckDB catalog: a layer is a schema; each table is a view on its current version; every version is a
- * real table in `_conversas_versions`, listed in `_conversas.versions`. A new version fills a pending table
- * (resumable across runs), then one transaction switches the view, marks the old version superseded and
- * drops versions past retention. A failed or killed load never touches the current version.
+ * real table in `_conversas_versions`, listed in `_conversas.versions` with the source that wrote it. How
+ * versions become current is in versions.ts. `conversas query`, `tables` and `versions` open it read-only.
  */
 import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
 import { UserError } from '../errors.js';
-import {
-  quoteIdent,
-  readJsonColumns,
-  sqlType,
-  EXTRA_COLUMN,
-  SEQUENCE_COLUMN,
-  type Column,
-} from './columns.js';
+import { readJsonColumns, type Column } from './columns.js';
 import type { Pending, TableInfo, TableTarget, VersionInfo } from './types.js';
+import { META, qualified, Versions, VERSIONS_SCHEMA, type Activated } from './versions.js';
 
 export type { Pending, TableInfo, TableTarget, VersionInfo } from './types.js';
+export type { Activated } from './versions.js';
+export { SANDBOX_SOURCE, VERSIONS_SCHEMA } from './versions.js';
 
-const META = '_conversas';
-export const VERSIONS_SCHEMA = '_conversas_versions';
-const physicalName = (t: TableTarget, version: number): string => `${t.layer}__${t.name}__v${version}`;
-const qualified = (schema: string, table: string): string => `${quoteIdent(schema)}.${quoteIdent(table)}`;
 const sqlString = (text: string): string => `'${text.replace(/'/g, "''")}'`;
 
+/** What DuckDB says when another process holds the file (not any message that happens to contain "lock"). */
+const LOCKED = /Could not set lock on file|Conflicting lock is held/i;
+
+export interface SavedState {
+  value: unknown;
+  /** What the sync that saved it was of (see pipeline/sync.ts); null for a state saved by `conversas load`. */
+  settings: unknown;
+}
+
+export interface OpenOptions {
+  now?: () => Date;
+  /** For reads: no write, and (for `conversas query`) no file system access from SQL. */
+  readOnly?: boolean;
+}
+
 export class CatalogStore {
+  private readonly versions_: Versions;
+
   private constructor(
     private readonly instance: DuckDBInstance,
     private readonly db: DuckDBConnection,
     private readonly now: () => Date,
-  ) {}
+  ) {
+    this.versions_ = new Versions(db, (sql, values) => this.rows(sql, values), now);
+  }
 
-  static async open(path: string, options: { now?: () => Date } = {}): Promise<CatalogStore> {
+  static async open(path: string, options: OpenOptions = {}): Promise<CatalogStore> {
     let instance: DuckDBInstance;
     try {
-      instance = await DuckDBInstance.create(path);
+      instance = await DuckDBInstance.create(
+        path,
+        options.readOnly ? { access_mode: 'READ_ONLY', enable_external_access: 'false' } : {},
+      );
     } catch (error) {
       const message = (error as Error).message;
-      if (/lock/i.test(message))
-        throw new UserError(`the catalog ${path} is in use by another process (a running sync or schedule?)`);
-      throw new UserError(`cannot open the catalog ${path}: ${message.split('\n')[0]}`);
+      if (LOCKED.test(message))
+        throw new UserError(
+          `the catalog ${path} is in use by another process (a running sync, schedule, query or the web app?)`,
+        );
+      throw new UserError(
+        `cannot open the catalog ${path}: it is damaged or not a DuckDB catalog (${message.split('\n')[0]})`,
+      );
     }
     const db = await instance.connect();
     const store = new CatalogStore(instance, db, options.now ?? (() => new Date()));
+    if (options.readOnly) {
+      // Configuration stays as set: SQL cannot turn file access back on.
+      await db.run(`SET lock_configuration = true`);
+      return store;
+    }
     await db.run(`CREATE SCHEMA IF NOT EXISTS ${META}; CREATE SCHEMA IF NOT EXISTS ${VERSIONS_SCHEMA};
       CREATE TABLE IF NOT EXISTS ${META}.versions (
         layer VARCHAR, table_name VARCHAR, folder VARCHAR, stream VARCHAR, version INTEGER, singer_version BIGINT,
         physical VARCHAR, rows BIGINT, status VARCHAR, created_at TIMESTAMPTZ, activated_at TIMESTAMPTZ, superseded_at TIMESTAMPTZ);
-      CREATE TABLE IF NOT EXISTS ${META}.state (source VARCHAR PRIMARY KEY, value JSON, updated_at TIMESTAMPTZ);`);
+      ALTER TABLE ${META}.versions ADD COLUMN IF NOT EXISTS source VARCHAR;
+      ALTER TABLE ${META}.versions ADD COLUMN IF NOT EXISTS keys JSON;
+      CREATE TABLE IF NOT EXISTS ${META}.state (source VARCHAR PRIMARY KEY, value JSON, updated_at TIMESTAMPTZ);
+      ALTER TABLE ${META}.state ADD COLUMN IF NOT EXISTS settings JSON;`);
     return store;
   }
 
@@ -73,63 +98,19 @@ export class CatalogStore {
   }
 
   /** The pending version of a table for this Singer version: resumed if it exists, else started. */
-  async ensurePending(target: TableTarget, singerVersion: number, columns: Column[]): Promise<Pending> {
-    return this.transaction(async () => {
-      const pending = await this.rows(
-        `SELECT version, singer_version, physical FROM ${META}.versions WHERE layer = $1 AND table_name = $2 AND status = 'pending'`,
-        [target.layer, target.name],
-      );
-      for (const row of pending) {
-        if (Number(row['singer_version']) === singerVersion) {
-          const [max] = await this.rows(
-            `SELECT coalesce(max(${SEQUENCE_COLUMN}), 0) AS m FROM ${qualified(VERSIONS_SCHEMA, String(row['physical']))}`,
-          );
-          return {
-            physical: String(row['physical']),
-            version: Number(row['version']),
-            nextSequence: Number(max!['m']) + 1,
-          };
-        }
-        // A pending version of an abandoned run: never activated, so nobody reads it.
-        await this.db.run(`DROP TABLE IF EXISTS ${qualified(VERSIONS_SCHEMA, String(row['physical']))}`);
-        await this.db.run(
-          `DELETE FROM ${META}.versions WHERE layer = $1 AND table_name = $2 AND physical = $3`,
-          [target.layer, target.name, String(row['physical'])],
-        );
-      }
-      const [last] = await this.rows(
-        `SELECT coalesce(max(version), 0) AS v FROM ${META}.versions WHERE layer = $1 AND table_name = $2`,
-        [target.layer, target.name],
-      );
-      const version = Number(last!['v']) + 1;
-      const physical = `${physicalName(target, version)}__pending`;
-      const defs = [
-        ...columns.map((c) => `${quoteIdent(c.name)} ${sqlType(c.type)}`),
-        `${SEQUENCE_COLUMN} BIGINT`,
-        `${EXTRA_COLUMN} JSON`,
-      ];
-      await this.db.run(`CREATE TABLE ${qualified(VERSIONS_SCHEMA, physical)} (${defs.join(', ')})`);
-      await this.db.run(
-        `INSERT INTO ${META}.versions (layer, table_name, folder, stream, version, singer_version, physical, status, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', $8::TIMESTAMPTZ)`,
-        [
-          target.layer,
-          target.name,
-          target.folder,
-          target.stream,
-          version,
-          singerVersion,
-          physical,
-          this.now().toISOString(),
-        ],
-      );
-      return { physical, version, nextSequence: 1 };
-    });
+  ensurePending(
+    target: TableTarget,
+    source: string,
+    singerVersion: number,
+    columns: Column[],
+  ): Promise<Pending> {
+    return this.transaction(() => this.versions_.ensurePending(target, source, singerVersion, columns));
   }
 
   /** Bulk-loads NDJSON files into pending tables and saves the tap's STATE, all in one transaction. */
   async append(
     batches: { pending: Pending; file: string; columns: Column[] }[],
-    state?: { source: string; value: unknown },
+    state?: { source: string; value: unknown; settings?: unknown },
   ): Promise<void> {
     await this.transaction(async () => {
       for (const { pending, file, columns } of batches) {
@@ -138,89 +119,41 @@ export class CatalogStore {
         );
       }
       if (state) {
-        await this.db.run(`INSERT OR REPLACE INTO ${META}.state VALUES ($1, $2::JSON, $3::TIMESTAMPTZ)`, [
-          state.source,
-          JSON.stringify(state.value),
-          this.now().toISOString(),
-        ]);
-      }
-    });
-  }
-
-  /**
-   * Makes a pending version current, atomically: dedupes by key (a resumed sync may resend rows), switches
-   * the layer's view, supersedes the old version, and drops superseded versions older than retention.
-   */
-  async activate(
-    target: TableTarget,
-    pending: Pending,
-    keys: string[],
-    retentionDays: number,
-  ): Promise<{ version: number; rows: number }> {
-    return this.transaction(async () => {
-      const source = qualified(VERSIONS_SCHEMA, pending.physical);
-      const physical = physicalName(target, pending.version);
-      const final = qualified(VERSIONS_SCHEMA, physical);
-      // A resumed sync may have sent some rows twice: keep the latest per key. Without duplicates (the
-      // usual case) the pending table simply becomes the version: no copy.
-      // Rows without a key are never merged.
-      const keyList = keys.map(quoteIdent).join(', ');
-      const keyed = keys.map((k) => `${quoteIdent(k)} IS NOT NULL`).join(' AND ');
-      const [dups] = keys.length
-        ? await this.rows(
-            `SELECT count(*) FILTER (WHERE ${keyed}) - count(DISTINCT (${keyList})) FILTER (WHERE ${keyed}) AS d FROM ${source}`,
-          )
-        : [{ d: 0 }];
-      if (Number(dups!['d']) > 0) {
         await this.db.run(
-          `CREATE TABLE ${final} AS SELECT * FROM ${source} QUALIFY NOT (${keyed}) OR row_number() OVER (PARTITION BY ${keyList} ORDER BY ${SEQUENCE_COLUMN} DESC) = 1 ORDER BY ${SEQUENCE_COLUMN}`,
+          `INSERT OR REPLACE INTO ${META}.state VALUES ($1, $2::JSON, $3::TIMESTAMPTZ, $4::JSON)`,
+          [
+            state.source,
+            JSON.stringify(state.value),
+            this.now().toISOString(),
+            state.settings === undefined ? null : JSON.stringify(state.settings),
+          ],
         );
-        await this.db.run(`DROP TABLE ${source}`);
-      } else {
-        await this.db.run(`ALTER TABLE ${source} RENAME TO ${quoteIdent(physical)}`);
       }
-      await this.db.run(`ALTER TABLE ${final} DROP COLUMN ${SEQUENCE_COLUMN}`);
-      const [counts] = await this.rows(`SELECT count(*) AS n, count(${EXTRA_COLUMN}) AS extra FROM ${final}`);
-      if (Number(counts!['extra']) === 0)
-        await this.db.run(`ALTER TABLE ${final} DROP COLUMN ${EXTRA_COLUMN}`);
-      await this.db.run(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(target.layer)}`);
-      await this.db.run(
-        `CREATE OR REPLACE VIEW ${qualified(target.layer, target.name)} AS SELECT * FROM ${qualified(VERSIONS_SCHEMA, physical)}`,
-      );
-      const at = this.now().toISOString();
-      await this.db.run(
-        `UPDATE ${META}.versions SET status = 'superseded', superseded_at = $3::TIMESTAMPTZ WHERE layer = $1 AND table_name = $2 AND status = 'current'`,
-        [target.layer, target.name, at],
-      );
-      const rows = Number(counts!['n']);
-      await this.db.run(
-        `UPDATE ${META}.versions SET status = 'current', physical = $3, rows = $4, activated_at = $5::TIMESTAMPTZ WHERE layer = $1 AND table_name = $2 AND physical = $6`,
-        [target.layer, target.name, physical, rows, at, pending.physical],
-      );
-      await this.expire(target, retentionDays);
-      return { version: pending.version, rows };
     });
   }
 
-  /** Drops versions superseded more than `retentionDays` ago. */
-  private async expire(target: TableTarget, retentionDays: number): Promise<void> {
-    const cutoff = new Date(this.now().getTime() - retentionDays * 86_400_000).toISOString();
-    const old = await this.rows(
-      `SELECT physical FROM ${META}.versions WHERE layer = $1 AND table_name = $2 AND status = 'superseded' AND superseded_at <= $3::TIMESTAMPTZ`,
-      [target.layer, target.name, cutoff],
-    );
-    for (const row of old) {
-      await this.db.run(`DROP TABLE IF EXISTS ${qualified(VERSIONS_SCHEMA, String(row['physical']))}`);
-      await this.db.run(
-        `DELETE FROM ${META}.versions WHERE layer = $1 AND table_name = $2 AND physical = $3`,
-        [target.layer, target.name, String(row['physical'])],
-      );
-    }
+  /** A stream is whole: its version is ready, to become current with the rest of the sync. */
+  markReady(target: TableTarget, pending: Pending, keys: string[]): Promise<void> {
+    return this.transaction(() => this.versions_.markReady(target, pending, keys));
   }
 
-  async loadState(source: string): Promise<unknown> {
-    const [row] = await this.rows(`SELECT value FROM ${META}.state WHERE source = $1`, [source]);
-    return row ? (JSON.parse(String(row['value'])) as unknown) : undefined;
+  /** The sync is whole: every ready version of the source becomes current, in one transaction. */
+  activateReady(source: string, retentionDays: number): Promise<Activated[]> {
+    return this.transaction(() => this.versions_.activateReady(source, retentionDays));
+  }
+
+  /** A sync starts over: the unfinished versions of the last one go. */
+  discardUnfinished(source: string): Promise<void> {
+    return this.transaction(() => this.versions_.discardUnfinished(source));
+  }
+
+  async loadState(source: string): Promise<SavedState | undefined> {
+    const [row] = await this.rows(`SELECT value, settings FROM ${META}.state WHERE source = $1`, [source]);
+    if (!row) return undefined;
+    return {
+      value: JSON.parse(String(row['value'])) as unknown,
+      settings: row['settings'] === null ? null : (JSON.parse(String(row['settings'])) as unknown),
+    };
   }
 
   async tables(): Promise<TableInfo[]> {

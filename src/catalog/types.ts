@@ -21,7 +21,7 @@ export interface VersionInfo {
   layer: string;
   table: string;
   version: number;
-  status: 'pending' | 'current' | 'superseded';
+  status: 'pending' | 'ready' | 'current' | 'superseded';
   rows: number | null;
   created_at: string;
   activated_at: string | null;

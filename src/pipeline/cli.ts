@@ -226,10 +226,10 @@ async function main(argv: string[]): Promise<number> {
   return 0;
 }
 
-/** Opens an existing catalog for a read, and always closes it. */
+/** Opens an existing catalog read-only (SQL cannot write it or touch files), and always closes it. */
 async function withCatalog(db: string, work: (store: CatalogStore) => Promise<void>): Promise<void> {
   if (!existsSync(db)) throw new UserError(`no catalog at ${db}: run conversas sync first (or pass --db)`);
-  const store = await CatalogStore.open(db);
+  const store = await CatalogStore.open(db, { readOnly: true });
   try {
     await work(store);
   } finally {

@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { readConfigSources } from '../config.js';
 import { ConfigError } from '../errors.js';
+import { SANDBOX_SOURCE } from '../catalog/store.js';
 import { parseSource, readSource, type Source } from './source.js';
 
 export const DEFAULT_DB = './conversas.duckdb';
@@ -49,10 +50,16 @@ export function applyNaming(source: Source, opts: NamingOptions): Source {
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
 
 export function loadSource(opts: SourceOptions): Source {
+  if (opts.sandbox) {
+    // The demo is a source of its own: it never reads a real source's file, state or tables.
+    if (opts.source !== undefined || opts.config.length)
+      throw new ConfigError('--sandbox syncs the built-in simulator: it takes no --source or --config');
+    return applyNaming(parseSource({ name: SANDBOX_SOURCE, description: 'the built-in API sandbox' }), opts);
+  }
   const path = opts.source ?? (existsSync(DEFAULT_SOURCE) ? DEFAULT_SOURCE : undefined);
   const source = path ? readSource(path) : parseSource({});
   if (opts.config.length) Object.assign(source.config, readConfigSources(opts.config));
-  if (!path && !opts.sandbox && opts.config.length === 0) {
+  if (!path && opts.config.length === 0) {
     throw new ConfigError(
       `no source: write ${DEFAULT_SOURCE} (see README), pass --source FILE or --config FILE, or try --sandbox`,
     );

@@ -29,15 +29,20 @@ export interface Source {
   streams: Record<string, StreamSettings>;
 }
 
-const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** Lowercase only: DuckDB does not tell `RAW` from `raw`, so two spellings would be one schema. */
+const IDENT = /^[a-z_][a-z0-9_]*$/;
 const MAX_NAME = 63;
+/** The catalog's own schemas. */
+const RESERVED = /^_conversas/;
 
-function checkName(kind: string, value: string): string {
+function checkName(kind: string, value: string, kindOfName = 'name'): string {
   if (!IDENT.test(value) || value.length > MAX_NAME) {
     throw new ConfigError(
-      `${kind} "${value}" is not a valid name: use letters, digits and _ (not first), at most ${MAX_NAME} characters`,
+      `${kind} "${value}" is not a valid ${kindOfName}: use lowercase letters, digits and _ (not first), at most ${MAX_NAME} characters`,
     );
   }
+  if (RESERVED.test(value))
+    throw new ConfigError(`${kind} "${value}" is reserved for the catalog's own bookkeeping: choose another`);
   return value;
 }
 
@@ -82,7 +87,8 @@ export function parseSource(raw: RawConfig, baseDir = process.cwd()): Source {
   if (typeof retention !== 'number' || !(retention >= 0))
     throw new ConfigError('retention_days must be a number of days ≥ 0');
   const source: Source = {
-    name: typeof raw['name'] === 'string' ? checkName('name', raw['name']) : 'rdstation_conversas',
+    name:
+      typeof raw['name'] === 'string' ? checkName('name', raw['name'], 'source name') : 'rdstation_conversas',
     description,
     config,
     layer: checkName('layer', String(raw['layer'] ?? 'raw')),
@@ -112,7 +118,7 @@ export function tableFor(source: Source, stream: string): TableTarget {
   const name = checkName(
     `table name for ${stream}`,
     // A name the user chose must be valid; one derived from another tap's stream name is made valid.
-    `${folder}${source.table_prefix}${settings.table ?? stream.replace(/[^A-Za-z0-9_]/g, '_')}`,
+    `${folder}${source.table_prefix}${settings.table ?? stream.replace(/[^A-Za-z0-9_]/g, '_').toLowerCase()}`,
   );
   return { stream, layer, folder, name };
 }

@@ -32,9 +32,50 @@ export interface PipelineResult {
   resumed: boolean;
 }
 
+/** What a sync is of: a resume must be of the same thing, or start over. */
+interface SyncSettings {
+  api_url: string;
+  start_date: string | null;
+  /** The end_date setting as given (null: "today", which a resume keeps from the interrupted run). */
+  end_date_setting: string | null;
+  streams: string[];
+  tables: string[];
+  /** The end day the interrupted run used (not compared: reused when end_date is "today"). */
+  end_date: string;
+}
+
+const COMPARED: [keyof SyncSettings, string][] = [
+  ['api_url', 'api_url'],
+  ['start_date', 'start_date'],
+  ['end_date_setting', 'end_date'],
+  ['streams', 'the selected streams'],
+  ['tables', 'the tables (layer, folder, prefix or names)'],
+];
+
+/** Why a saved STATE cannot be resumed by this sync, or undefined when it can. */
+function differences(saved: unknown, now: SyncSettings): string | undefined {
+  if (!saved || typeof saved !== 'object') return 'it was saved by another command';
+  const old = saved as Partial<SyncSettings>;
+  const changed = COMPARED.filter(([key]) => JSON.stringify(old[key]) !== JSON.stringify(now[key]));
+  return changed.length ? `${changed.map(([, label]) => label).join(', ')} changed` : undefined;
+}
+
 export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
-  const config = validateConfig({ ...o.source.config, ...o.overrides });
+  const raw = { ...o.source.config, ...o.overrides };
+  let config = validateConfig(raw);
   const selected = selectedStreams(o.source, config);
+  const endSetting = raw['end_date'] === undefined || raw['end_date'] === '' ? null : String(raw['end_date']);
+  const settings: SyncSettings = {
+    api_url: config.api_url,
+    start_date: config.start_date ?? null,
+    end_date_setting: endSetting,
+    streams: selected,
+    tables: selected.map((s) => {
+      const t = tableFor(o.source, s);
+      return `${s}=${t.layer}.${t.name}`;
+    }),
+    end_date: config.end_date,
+  };
   const store = await CatalogStore.open(o.db, o.now ? { now: o.now } : {});
   const loader = new CatalogLoader({
     store,
@@ -42,11 +83,29 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
     retentionDays: o.source.retention_days,
     log: o.log,
     resolve: (stream) => (selected.includes(stream) ? tableFor(o.source, stream) : undefined),
+    settings,
+    // STATE comes after every contact; one commit a second is plenty (a kill loses at most that).
+    stateEveryMs: 1000,
   });
   try {
-    const saved = o.fresh ? undefined : parseState(await store.loadState(o.source.name));
-    const resumed = saved !== undefined && Object.keys(saved.bookmarks).length > 0;
-    if (resumed) o.log.info(`resuming the interrupted sync (${Object.keys(saved.bookmarks).join(', ')})`);
+    const saved = o.fresh ? undefined : await store.loadState(o.source.name);
+    let state = parseState(saved?.value);
+    let resumed = Object.keys(state.bookmarks).length > 0;
+    const why = resumed ? differences(saved?.settings, settings) : undefined;
+    if (why) {
+      o.log.warn(`not resuming the interrupted sync (${why} since): starting over`);
+      state = { bookmarks: {} };
+      resumed = false;
+    }
+    if (resumed) {
+      o.log.info(`resuming the interrupted sync (${Object.keys(state.bookmarks).join(', ')})`);
+      // "Today" is the day the interrupted run started: a resume the next day reads the same window.
+      const savedEnd = (saved?.settings as SyncSettings).end_date;
+      if (endSetting === null && savedEnd !== config.end_date) {
+        config = { ...config, end_date: savedEnd };
+        settings.end_date = savedEnd;
+      }
+    } else await store.discardUnfinished(o.source.name);
     let tap: SyncSummary;
     try {
       tap = await runSync({
@@ -54,7 +113,7 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
         selected,
         sink: loader,
         log: o.log,
-        ...(resumed ? { state: saved } : {}),
+        ...(resumed ? { state } : {}),
         ...(o.signal ? { signal: o.signal } : {}),
         ...(o.onProgress ? { onProgress: o.onProgress } : {}),
       });
@@ -79,7 +138,6 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
   }
 }
 
-/** The summary a sync prints: one row per table loaded, then what could not be read, by stream and reason. */
 export function formatSummary(result: PipelineResult): string {
   const table = renderTable(
     result.tables.map((t) => ({ ...t, seconds: t.seconds.toFixed(1) })),

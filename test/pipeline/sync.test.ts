@@ -142,6 +142,14 @@ describe('sync into the catalog', () => {
       { version: 1, status: 'current' },
       { version: 2, status: 'pending' },
     ]);
+    // No table switched: the small streams that finished wait, ready, for the end of the whole sync.
+    const current = await query(
+      db,
+      `SELECT DISTINCT version FROM _conversas.versions WHERE status = 'current'`,
+    );
+    expect(current).toEqual([{ version: 1 }]);
+    const ready = await query(db, `SELECT count(*) AS n FROM _conversas.versions WHERE status = 'ready'`);
+    expect(Number(ready[0]!['n'])).toBeGreaterThan(0);
     const resumed = await runPipeline({ source, db, log: silentLogger, overrides: overrides() });
     expect(resumed.resumed).toBe(true);
     expect(await count(db, 'raw.messages_history')).toBe(before);
@@ -256,6 +264,10 @@ describe('conversas load', () => {
       },
       { type: 'RECORD', stream: 'things', record: { id: 1, info: { a: 'x', b: 2 }, surprise: [1, 2] } },
       { type: 'RECORD', stream: 'things', record: { id: 'two' } },
+      // Field names are data: `__proto__` is kept like any other (written as JSON text on purpose).
+      JSON.parse(
+        '{"type":"RECORD","stream":"things","record":{"id":3,"__proto__":{"polluted":true}}}',
+      ) as object,
       {
         type: 'SCHEMA',
         stream: 'public-users',
@@ -274,6 +286,7 @@ describe('conversas load', () => {
     );
     expect(rows).toEqual([
       { id: '1', a: 'x', extra: '{"info":{"b":2},"surprise":[1,2]}' },
+      { id: '3', a: null, extra: '{"__proto__":{"polluted":true}}' },
       { id: null, a: null, extra: '{"id":"two"}' },
     ]);
     expect(await count(db, 'raw.public_users')).toBe(1);

@@ -1,0 +1,226 @@
+/**
+ * Table versions: a new version fills a pending table (resumable across runs); when its stream is whole it
+ * becomes ready; when the whole sync is done, every ready version of the source becomes current in one
+ * transaction (the view switches, the old version is superseded, versions past retention are dropped). A
+ * failed or killed sync never touches a current version, and never leaves tables of two syncs current.
+ */
+import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
+import { UserError } from '../errors.js';
+import { EXTRA_COLUMN, quoteIdent, SEQUENCE_COLUMN, sqlType, type Column } from './columns.js';
+import type { Pending, TableTarget } from './types.js';
+
+export const META = '_conversas';
+export const VERSIONS_SCHEMA = '_conversas_versions';
+/** The demo's source (`conversas sync --sandbox`): its tables may be taken over by a real source, never the reverse. */
+export const SANDBOX_SOURCE = 'sandbox';
+
+const physicalName = (t: TableTarget, version: number): string => `${t.layer}__${t.name}__v${version}`;
+export const qualified = (schema: string, table: string): string =>
+  `${quoteIdent(schema)}.${quoteIdent(table)}`;
+
+export interface Activated {
+  target: TableTarget;
+  version: number;
+  rows: number;
+}
+
+type Rows = (sql: string, values?: DuckDBValue[]) => Promise<Record<string, unknown>[]>;
+
+/** The version bookkeeping of one open catalog; callers run these inside the store's transactions. */
+export class Versions {
+  constructor(
+    private readonly db: DuckDBConnection,
+    private readonly rows: Rows,
+    private readonly now: () => Date,
+  ) {}
+
+  /** Refuses to write a table that holds another source's data (a real source's tables are never the demo's). */
+  private async checkOwner(target: TableTarget, source: string): Promise<void> {
+    const owners = await this.rows(
+      `SELECT DISTINCT source FROM ${META}.versions WHERE layer = $1 AND table_name = $2 AND status IN ('current', 'ready', 'pending') AND source IS NOT NULL AND source <> $3`,
+      [target.layer, target.name, source],
+    );
+    for (const row of owners) {
+      const owner = String(row['source']);
+      if (owner === SANDBOX_SOURCE) continue; // the demo's tables are disposable
+      throw new UserError(
+        `${target.layer}.${target.name} holds the data of source "${owner}"; ${source === SANDBOX_SOURCE ? 'the sandbox never writes into a real source' : `source "${source}" will not overwrite it`}: choose another --layer or --prefix, or another --db`,
+      );
+    }
+  }
+
+  async ensurePending(
+    target: TableTarget,
+    source: string,
+    singerVersion: number,
+    columns: Column[],
+  ): Promise<Pending> {
+    await this.checkOwner(target, source);
+    const unfinished = await this.rows(
+      `SELECT version, singer_version, physical, status FROM ${META}.versions WHERE layer = $1 AND table_name = $2 AND status = 'pending'`,
+      [target.layer, target.name],
+    );
+    for (const row of unfinished) {
+      if (Number(row['singer_version']) === singerVersion) {
+        const [max] = await this.rows(
+          `SELECT coalesce(max(${SEQUENCE_COLUMN}), 0) AS m FROM ${qualified(VERSIONS_SCHEMA, String(row['physical']))}`,
+        );
+        return {
+          physical: String(row['physical']),
+          version: Number(row['version']),
+          nextSequence: Number(max!['m']) + 1,
+        };
+      }
+      // A pending version of an abandoned run: never activated, so nobody reads it.
+      await this.drop(target, String(row['physical']));
+    }
+    const [last] = await this.rows(
+      `SELECT coalesce(max(version), 0) AS v FROM ${META}.versions WHERE layer = $1 AND table_name = $2`,
+      [target.layer, target.name],
+    );
+    const version = Number(last!['v']) + 1;
+    const physical = `${physicalName(target, version)}__pending`;
+    const defs = [
+      ...columns.map((c) => `${quoteIdent(c.name)} ${sqlType(c.type)}`),
+      `${SEQUENCE_COLUMN} BIGINT`,
+      `${EXTRA_COLUMN} JSON`,
+    ];
+    await this.db.run(`CREATE TABLE ${qualified(VERSIONS_SCHEMA, physical)} (${defs.join(', ')})`);
+    await this.db.run(
+      `INSERT INTO ${META}.versions (layer, table_name, folder, stream, version, singer_version, physical, status, created_at, source) VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', $8::TIMESTAMPTZ, $9)`,
+      [
+        target.layer,
+        target.name,
+        target.folder,
+        target.stream,
+        version,
+        singerVersion,
+        physical,
+        this.now().toISOString(),
+        source,
+      ],
+    );
+    return { physical, version, nextSequence: 1 };
+  }
+
+  /** A stream is whole: its version waits, ready, for the end of the sync. An older ready version is dropped. */
+  async markReady(target: TableTarget, pending: Pending, keys: string[]): Promise<void> {
+    const older = await this.rows(
+      `SELECT physical FROM ${META}.versions WHERE layer = $1 AND table_name = $2 AND status = 'ready' AND physical <> $3`,
+      [target.layer, target.name, pending.physical],
+    );
+    for (const row of older) await this.drop(target, String(row['physical']));
+    await this.db.run(
+      `UPDATE ${META}.versions SET status = 'ready', keys = $4::JSON WHERE layer = $1 AND table_name = $2 AND physical = $3`,
+      [target.layer, target.name, pending.physical, JSON.stringify(keys)],
+    );
+  }
+
+  /** Every ready version of a source becomes current (the caller holds one transaction around it). */
+  async activateReady(source: string, retentionDays: number): Promise<Activated[]> {
+    const ready = await this.rows(
+      `SELECT layer, table_name, folder, stream, version, physical, keys::VARCHAR AS keys FROM ${META}.versions WHERE source = $1 AND status = 'ready' ORDER BY layer, table_name`,
+      [source],
+    );
+    const out: Activated[] = [];
+    for (const row of ready) {
+      const target: TableTarget = {
+        layer: String(row['layer']),
+        name: String(row['table_name']),
+        folder: String(row['folder'] ?? ''),
+        stream: String(row['stream']),
+      };
+      const keys = JSON.parse(String(row['keys'] ?? '[]')) as string[];
+      const pending = { physical: String(row['physical']), version: Number(row['version']), nextSequence: 0 };
+      out.push({
+        target,
+        version: pending.version,
+        rows: await this.activate(target, pending, keys, retentionDays),
+      });
+    }
+    return out;
+  }
+
+  /** Drops a source's pending and ready versions: a sync that starts over leaves nothing of the last one. */
+  async discardUnfinished(source: string): Promise<void> {
+    const rows = await this.rows(
+      `SELECT layer, table_name, physical FROM ${META}.versions WHERE source = $1 AND status IN ('pending', 'ready')`,
+      [source],
+    );
+    for (const row of rows)
+      await this.drop(
+        { layer: String(row['layer']), name: String(row['table_name']), folder: '', stream: '' },
+        String(row['physical']),
+      );
+  }
+
+  /**
+   * Makes one version current: dedupes by key (a resumed sync may resend rows), switches the layer's view,
+   * supersedes the old version, and drops superseded versions older than retention.
+   */
+  private async activate(
+    target: TableTarget,
+    pending: Pending,
+    keys: string[],
+    retentionDays: number,
+  ): Promise<number> {
+    const source = qualified(VERSIONS_SCHEMA, pending.physical);
+    const physical = physicalName(target, pending.version);
+    const final = qualified(VERSIONS_SCHEMA, physical);
+    // Keep the latest row per key; without duplicates (the usual case) the pending table simply becomes
+    // the version: no copy. Rows without a key are never merged.
+    const keyList = keys.map(quoteIdent).join(', ');
+    const keyed = keys.map((k) => `${quoteIdent(k)} IS NOT NULL`).join(' AND ');
+    const [dups] = keys.length
+      ? await this.rows(
+          `SELECT count(*) FILTER (WHERE ${keyed}) - count(DISTINCT (${keyList})) FILTER (WHERE ${keyed}) AS d FROM ${source}`,
+        )
+      : [{ d: 0 }];
+    if (Number(dups!['d']) > 0) {
+      await this.db.run(
+        `CREATE TABLE ${final} AS SELECT * FROM ${source} QUALIFY NOT (${keyed}) OR row_number() OVER (PARTITION BY ${keyList} ORDER BY ${SEQUENCE_COLUMN} DESC) = 1 ORDER BY ${SEQUENCE_COLUMN}`,
+      );
+      await this.db.run(`DROP TABLE ${source}`);
+    } else {
+      await this.db.run(`ALTER TABLE ${source} RENAME TO ${quoteIdent(physical)}`);
+    }
+    await this.db.run(`ALTER TABLE ${final} DROP COLUMN ${SEQUENCE_COLUMN}`);
+    const [counts] = await this.rows(`SELECT count(*) AS n, count(${EXTRA_COLUMN}) AS extra FROM ${final}`);
+    if (Number(counts!['extra']) === 0) await this.db.run(`ALTER TABLE ${final} DROP COLUMN ${EXTRA_COLUMN}`);
+    await this.db.run(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(target.layer)}`);
+    await this.db.run(
+      `CREATE OR REPLACE VIEW ${qualified(target.layer, target.name)} AS SELECT * FROM ${final}`,
+    );
+    const at = this.now().toISOString();
+    await this.db.run(
+      `UPDATE ${META}.versions SET status = 'superseded', superseded_at = $3::TIMESTAMPTZ WHERE layer = $1 AND table_name = $2 AND status = 'current'`,
+      [target.layer, target.name, at],
+    );
+    const rows = Number(counts!['n']);
+    await this.db.run(
+      `UPDATE ${META}.versions SET status = 'current', physical = $3, rows = $4, activated_at = $5::TIMESTAMPTZ WHERE layer = $1 AND table_name = $2 AND physical = $6`,
+      [target.layer, target.name, physical, rows, at, pending.physical],
+    );
+    await this.expire(target, retentionDays);
+    return rows;
+  }
+
+  /** Drops versions superseded more than `retentionDays` ago. */
+  private async expire(target: TableTarget, retentionDays: number): Promise<void> {
+    const cutoff = new Date(this.now().getTime() - retentionDays * 86_400_000).toISOString();
+    const old = await this.rows(
+      `SELECT physical FROM ${META}.versions WHERE layer = $1 AND table_name = $2 AND status = 'superseded' AND superseded_at <= $3::TIMESTAMPTZ`,
+      [target.layer, target.name, cutoff],
+    );
+    for (const row of old) await this.drop(target, String(row['physical']));
+  }
+
+  private async drop(target: TableTarget, physical: string): Promise<void> {
+    await this.db.run(`DROP TABLE IF EXISTS ${qualified(VERSIONS_SCHEMA, physical)}`);
+    await this.db.run(`DELETE FROM ${META}.versions WHERE layer = $1 AND table_name = $2 AND physical = $3`, [
+      target.layer,
+      target.name,
+      physical,
+    ]);
+  }
+}
