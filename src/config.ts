@@ -29,21 +29,33 @@ export interface SettingSpec<T> {
 const setting = <T>(spec: SettingSpec<T>): SettingSpec<T> => spec;
 const unset = (value: unknown): boolean => value === undefined || value === null || value === '';
 
-/** A positive number (or whole number), from JSON or from an environment variable's text. */
-const positive = (integer: boolean, fallback: number) =>
+/** A positive (or, with `zero`, non-negative) number or whole number, from JSON or an environment variable. */
+const positive = (integer: boolean, fallback: number, zero = false) =>
   function parse(value: unknown, name: string): number {
     const n = unset(value) ? fallback : typeof value === 'string' ? Number(value) : value;
-    if (typeof n !== 'number' || !Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n)))
-      throw new ConfigError(`${name} must be a positive ${integer ? 'whole number' : 'number'}`);
+    if (
+      typeof n !== 'number' ||
+      !Number.isFinite(n) ||
+      (zero ? n < 0 : n <= 0) ||
+      (integer && !Number.isInteger(n))
+    )
+      throw new ConfigError(
+        `${name} must be a ${zero ? 'number ≥ 0' : `positive ${integer ? 'whole number' : 'number'}`}`,
+      );
     return n;
   };
 
-const numberSetting = (description: string, fallback: number, integer = false): SettingSpec<number> =>
+const numberSetting = (
+  description: string,
+  fallback: number,
+  integer = false,
+  zero = false,
+): SettingSpec<number> =>
   setting({
     type: integer ? 'integer' : 'number',
     description,
     default: fallback,
-    parse: positive(integer, fallback),
+    parse: positive(integer, fallback, zero),
   });
 
 /** Invisible characters pasted with a token break auth (observed live, docs/api-notes.md §1.2): keep printable ASCII. */
@@ -135,8 +147,10 @@ export const SETTINGS = {
     true,
   ),
   state_interval_seconds: numberSetting(
-    'How often progress through partitions (history per contact) is written as STATE (what a resumed sync can skip).',
-    2,
+    'At most how often progress through partitions (history per contact) is written as STATE; 0 writes it as soon as a partition is complete, so an interruption costs only the partitions in flight.',
+    0,
+    false,
+    true,
   ),
 };
 

@@ -203,7 +203,8 @@ async function syncFamily(
   const concurrency = Math.max(1, Math.floor(config.partition_concurrency));
   const link = (child.read as ChildStream).parent;
   const parentScope: DeriveScope = new Map();
-  let lastState = Date.now();
+  let lastState = 0;
+  let written = '';
   try {
     await fanOut({
       parentName: parent.read.name,
@@ -229,7 +230,11 @@ async function syncFamily(
       onProgress: async (progress, seen) => {
         child.progress({ done: progress.next_position, seen });
         child.save(progress);
-        if (Date.now() - lastState >= config.state_interval_seconds * 1000) {
+        // A STATE as soon as a partition completes (at most every state_interval_seconds): a kill costs only
+        // the partitions in flight.
+        const now = JSON.stringify(progress);
+        if (now !== written && Date.now() - lastState >= config.state_interval_seconds * 1000) {
+          written = now;
           lastState = Date.now();
           await session.writeState();
         }
