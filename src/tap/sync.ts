@@ -3,6 +3,7 @@
  * one limiter) into one session (Singer messages and STATE). A child stream's partitions fan out while its
  * parent is still paging. Knows no stream by name: what a stream needs is in its definition.
  */
+import { setMaxListeners } from 'node:events';
 import type { TapConfig } from '../config.js';
 import { decryptHistory, loadHistoryKey } from '../crypto/jwe.js';
 import { ConfigError } from '../errors.js';
@@ -78,6 +79,9 @@ export async function runSync(o: SyncOptions): Promise<SyncSummary> {
 
   // Aborted by the caller's signal (SIGINT/SIGTERM) or by the first failing stream.
   const run = new AbortController();
+  // Every request in flight and every wait for the limiter listens to it: as many as the concurrency allows,
+  // each removed when it settles (not a leak, so no warning).
+  setMaxListeners(0, run.signal);
   const signal = o.signal;
   const onAbort = (): void => run.abort(signal?.reason);
   if (signal?.aborted) onAbort();

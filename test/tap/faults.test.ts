@@ -55,6 +55,34 @@ describe('faults that retries absorb', () => {
     expect(summary.throttles).toBe(sb.counters.rateLimited);
   });
 
+  it('a server allowing a hundredth of the configured budget: the limiter goes down to it and stays', async () => {
+    await withSandbox(
+      { requestsPerMinute: 6000, burst: 10, world: { contacts: 700, reports: 40 } },
+      async (sb) => {
+        const start = dayOf(sb.world.now - 30 * DAY);
+        // The share of 429s once the first half of the requests is behind (the limiter has converged).
+        let atHalf: { total: number; limited: number } | undefined;
+        const watch = setInterval(() => {
+          if (!atHalf && sb.counters.total - sb.counters.rateLimited >= 350)
+            atHalf = { total: sb.counters.total, limited: sb.counters.rateLimited };
+        }, 5);
+        try {
+          const { sink } = await sync(sb, { start_date: start, requests_per_minute: 600_000 });
+          expectComplete(sb, sink, start, dayOf(sb.world.now - DAY), false);
+        } finally {
+          clearInterval(watch);
+        }
+        expect(atHalf).toBeDefined();
+        const secondHalf = {
+          total: sb.counters.total - atHalf!.total,
+          limited: sb.counters.rateLimited - atHalf!.limited,
+        };
+        expect(secondHalf.total).toBeGreaterThan(250);
+        expect(secondHalf.limited / secondHalf.total).toBeLessThan(0.1);
+      },
+    );
+  });
+
   it('bursts of 5xx HTML pages', async () => {
     const { sb } = await completeUnder({ serverErrors: 0.15 });
     expect(sb.counters.faults.serverError).toBeGreaterThan(5);
