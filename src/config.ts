@@ -91,7 +91,8 @@ export const SETTINGS = {
       if (typeof value !== 'string') throw new ConfigError('access_token must be a string');
       const token = cleanToken(value);
       if (!token) throw new ConfigError('access_token is empty');
-      redactor.add(token);
+      // However short: this one is known to be a secret.
+      redactor.add(token, 1);
       // A JWT's payload and signature are secret on their own, should anything print part of the token.
       for (const segment of token.split('.').slice(1)) redactor.add(segment);
       return token;
@@ -123,6 +124,17 @@ export const SETTINGS = {
     parse(value) {
       const url = String(unset(value) ? API.defaultUrl : value).replace(/\/+$/, '');
       if (!/^https?:\/\/[^\s]+$/.test(url)) throw new ConfigError('api_url must be an http(s) URL');
+      let parsed: URL;
+      try {
+        parsed = new URL(url);
+      } catch {
+        throw new ConfigError('api_url must be an http(s) URL');
+      }
+      // Never printed back: it may hold a password.
+      if (parsed.username || parsed.password)
+        throw new ConfigError(
+          'api_url must not hold a user name or password: the access_token authenticates',
+        );
       return url;
     },
   }),
@@ -141,8 +153,17 @@ export const SETTINGS = {
     600,
   ),
   retry_backoff_seconds: numberSetting('First retry delay; it doubles (with jitter) up to 60 s.', 1),
+  max_pages: numberSetting(
+    'Safety bound on the pages of one listing (contacts, reports), whatever page count the API claims.',
+    20_000,
+    true,
+  ),
+  max_response_mb: numberSetting(
+    'The most one answer may hold once decompressed, in MB (a bigger one fails that request, without retrying).',
+    64,
+  ),
   max_history_pages: numberSetting(
-    'Safety bound on the pages of one listing that has no page count (history per contact, or a list without totals): guards against an API that ignores `page`.',
+    'Safety bound on the pages of one partition (history per contact): guards against an API that ignores `page`.',
     2000,
     true,
   ),

@@ -10,8 +10,10 @@ const PUBLIC_JWK_MEMBERS = new Set(['kid', 'kty', 'use', 'alg', 'key_ops']);
 
 export class Redactor {
   private secrets: string[] = [];
+  private pattern: RegExp | undefined;
 
-  add(value: unknown): void {
+  /** Registers a secret (and every part of an object secret); `minLength` lowers the bound for a known secret. */
+  add(value: unknown, minLength = MIN_SECRET_LENGTH): void {
     if (typeof value === 'string') {
       for (const form of [
         value,
@@ -19,7 +21,7 @@ export class Redactor {
         encodeURIComponent(value),
         JSON.stringify(value).slice(1, -1),
       ]) {
-        if (form.length >= MIN_SECRET_LENGTH && !this.secrets.includes(form)) this.secrets.push(form);
+        if (form.length >= minLength && !this.secrets.includes(form)) this.secrets.push(form);
       }
     } else if (value && typeof value === 'object') {
       this.add(JSON.stringify(value));
@@ -28,12 +30,13 @@ export class Redactor {
     }
     // Longest first, so a secret that contains another is masked whole.
     this.secrets.sort((a, b) => b.length - a.length);
+    const escaped = this.secrets.map((s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+    // Case-insensitive: a server (or a proxy) may echo a secret lower- or upper-cased.
+    this.pattern = escaped.length ? new RegExp(escaped.join('|'), 'gi') : undefined;
   }
 
   redact(text: string): string {
-    let out = text;
-    for (const secret of this.secrets) if (out.includes(secret)) out = out.split(secret).join(MASK);
-    return out;
+    return this.pattern ? text.replace(this.pattern, MASK) : text;
   }
 }
 

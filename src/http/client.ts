@@ -5,8 +5,10 @@
  */
 import { ApiError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { redactor } from '../redact.js';
+import { describeBody, readCapped } from './body.js';
 import { RateLimiter, sleep } from './limiter.js';
+
+export { describeBody } from './body.js';
 
 export type QueryValue = string | number | readonly string[] | undefined;
 export type Query = Record<string, QueryValue>;
@@ -25,12 +27,16 @@ export interface ClientOptions {
   timeoutMs: number;
   maxRetryMs: number;
   backoffMs: number;
+  /** The most an answer may hold, decoded. */
+  maxResponseBytes: number;
   /** Aborts every request in flight and waiting (SIGINT/SIGTERM). */
   signal?: AbortSignal;
 }
 
 const MAX_BACKOFF_MS = 60_000;
 const MAX_ATTEMPTS = 25;
+const MAX_REDIRECTS = 5;
+const LOOPBACK = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])$/;
 
 /** Arrays go as repeated keys (`type=text&type=audio`): a comma list returns nothing live (§5.5). */
 export function buildUrl(base: string, path: string, query: Query = {}): string {
@@ -44,31 +50,18 @@ export function buildUrl(base: string, path: string, query: Query = {}): string 
   return `${base}${path}${qs ? `?${qs}` : ''}`;
 }
 
-/** A short, single-line, redacted description of an answer body, whatever its format. */
-export function describeBody(text: string): string {
-  let out = text;
-  try {
-    const body = JSON.parse(text) as unknown;
-    if (body && typeof body === 'object') {
-      const b = body as Record<string, unknown>;
-      const parts = [b['message'], b['error']].filter((p) => typeof p === 'string') as string[];
-      if (Array.isArray(b['errors'])) {
-        for (const e of b['errors'] as Record<string, unknown>[]) {
-          if (e && typeof e === 'object') parts.push([e['field'], e['message']].filter(Boolean).join(': '));
-        }
-      }
-      if (parts.length) out = parts.join('; ');
-    } else if (typeof body === 'string') out = body;
-  } catch {
-    out = text.replace(/<(script|style)[\s\S]*?<\/\1>/gi, ' ').replace(/<[^>]*>/g, ' ');
-  }
-  out = out.replace(/\s+/g, ' ').trim();
-  // Redact before cutting: a cut secret would no longer match.
-  out = redactor.redact(out);
-  return out.length > 200 ? `${out.slice(0, 200)}…` : out || '(empty body)';
+/**
+ * What a failed connection means: a host that does not resolve will not start resolving on a retry (say what
+ * to fix now); anything else (a reset, a refused connection) may pass.
+ */
+export function connectionProblem(error: unknown, label: string, url: string): Error {
+  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+  if (cause?.code === 'ENOTFOUND')
+    return new ApiError(`${label}: the host ${new URL(url).hostname} does not resolve: check api_url`);
+  return new Retryable(`connection failed (${cause?.code ?? cause?.message ?? (error as Error).message})`);
 }
 
-class Retryable extends Error {
+export class Retryable extends Error {
   constructor(
     message: string,
     readonly retryAfterMs?: number,
@@ -81,7 +74,39 @@ export class ApiClient {
   requests = 0;
   retries = 0;
 
-  constructor(private readonly options: ClientOptions) {}
+  private readonly origin: string;
+
+  constructor(private readonly options: ClientOptions) {
+    const base = new URL(options.baseUrl);
+    this.origin = base.origin;
+    if (base.protocol === 'http:' && !LOOPBACK.test(base.hostname))
+      options.log.warn(
+        `api_url uses plain http:// to ${base.hostname}: the access token travels unencrypted; use https://`,
+      );
+  }
+
+  /** Follows redirects within the API's own origin only: data from another host is not the API's. */
+  private async fetchSameOrigin(url: string, label: string, signal: AbortSignal): Promise<Response> {
+    let current = url;
+    for (let hop = 0; ; hop++) {
+      const response = await fetch(current, {
+        headers: { Authorization: `Bearer ${this.options.token}`, Accept: 'application/json' },
+        signal,
+        redirect: 'manual',
+      });
+      const location = response.headers.get('location');
+      if (response.status < 300 || response.status >= 400 || !location) return response;
+      await response.body?.cancel().catch(() => undefined);
+      const next = new URL(location, current);
+      if (next.origin !== this.origin)
+        throw new ApiError(
+          `${label} was redirected to another host (${next.origin}); not following it: check api_url`,
+        );
+      if (hop >= MAX_REDIRECTS)
+        throw new ApiError(`${label} was redirected more than ${MAX_REDIRECTS} times`);
+      current = next.href;
+    }
+  }
 
   /**
    * GET a path; resolves with the parsed JSON body of a 2xx answer, or throws an ApiError. `planAdvice` says
@@ -135,16 +160,13 @@ export class ApiClient {
     let response: Response;
     let text: string;
     try {
-      response = await fetch(url, {
-        headers: { Authorization: `Bearer ${options.token}`, Accept: 'application/json' },
-        signal: controller.signal,
-      });
-      text = await response.text();
+      response = await this.fetchSameOrigin(url, label, controller.signal);
+      text = await readCapped(response, options.maxResponseBytes, label);
     } catch (error) {
+      if (error instanceof ApiError) throw error;
       if (options.signal?.aborted) throw options.signal.reason as Error;
       if (timedOut) throw new Retryable(`no answer within ${options.timeoutMs / 1000} s`);
-      const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-      throw new Retryable(`connection failed (${cause?.code ?? cause?.message ?? (error as Error).message})`);
+      throw connectionProblem(error, label, url);
     } finally {
       clearTimeout(timer);
       options.signal?.removeEventListener('abort', onRunAbort);
@@ -179,6 +201,12 @@ export class ApiClient {
     }
     if (status < 200 || status >= 300)
       throw new ApiError(`${label} answered ${status}: ${describeBody(text)}`, status);
+    // A web page is never the API's answer, however often it is asked again.
+    if (/text\/html/i.test(response.headers.get('content-type') ?? '') || /^\s*<(!doctype|html)/i.test(text))
+      throw new ApiError(
+        `${label} answered ${status} with a web page, not JSON: api_url (${options.baseUrl}) does not look like the API`,
+        status,
+      );
     try {
       return { status, headers: response.headers, body: text === '' ? null : (JSON.parse(text) as unknown) };
     } catch {

@@ -119,6 +119,10 @@ async function* knownPages(
   pageOf: (body: unknown, headers: Headers) => number | undefined,
 ): AsyncGenerator<PageResult> {
   let previous = first.fingerprint;
+  if (pages > o.maxPages.pages)
+    throw new ApiError(
+      `${describe(o, query)} claims ${pages} pages, more than ${o.maxPages.pages}; not reading them (raise ${o.maxPages.setting} if this is real)`,
+    );
   const fetched = orderedMap(range(2, pages), o.lookahead, async (page) => ({
     page,
     ...(await fetchPage(o, { ...query, page }, page)),

@@ -147,5 +147,8 @@ export function formatSummary(result: PipelineResult): string {
   const unreadable = Object.entries(result.tap.unreadable).flatMap(([stream, reasons]) =>
     Object.entries(reasons).map(([reason, pages]) => `${stream}: ${pages} page(s) gave no rows: ${reason}\n`),
   );
-  return table + unreadable.join('');
+  const encrypted = Object.entries(result.tap.encrypted).map(
+    ([reason, pages]) => `history pages kept encrypted: ${pages} (${reason})\n`,
+  );
+  return table + unreadable.join('') + encrypted.join('');
 }

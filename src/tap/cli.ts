@@ -108,6 +108,8 @@ Exit codes: 0 success, 1 API or runtime failure, 2 bad configuration, 130 interr
     log.info(
       `done in ${summary.seconds.toFixed(1)} s: ${summary.requests} requests, ${summary.retries} retries, ${summary.throttles} rate-limited`,
     );
+    for (const [reason, pages] of Object.entries(summary.encrypted))
+      log.warn(`${pages} history page(s) kept encrypted: ${reason}`);
     return 0;
   } catch (error) {
     if (controller.signal.aborted) throw controller.signal.reason as Error;

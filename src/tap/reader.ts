@@ -9,7 +9,7 @@ import { ApiClient } from '../http/client.js';
 import { RateLimiter } from '../http/limiter.js';
 import { readPages, type PageResult } from '../http/paging.js';
 import type { Logger } from '../log.js';
-import type { ReadStream } from '../streams/define.js';
+import { isChild, type ReadStream } from '../streams/define.js';
 
 export interface ReaderOptions {
   config: TapConfig;
@@ -37,6 +37,7 @@ export class StreamReader {
       timeoutMs: config.request_timeout_seconds * 1000,
       maxRetryMs: Math.min(o.maxRetryMs ?? Infinity, config.max_retry_seconds * 1000),
       backoffMs: config.retry_backoff_seconds * 1000,
+      maxResponseBytes: config.max_response_mb * 1_048_576,
       ...(o.signal ? { signal: o.signal } : {}),
     });
   }
@@ -57,7 +58,10 @@ export class StreamReader {
       lookahead,
       ...(stream.window ? { window: stream.window(config) } : {}),
       ...(stream.planAdvice ? { planAdvice: stream.planAdvice } : {}),
-      maxPages: { pages: config.max_history_pages, setting: 'max_history_pages' },
+      // One partition of a child (history per contact) has its own, smaller bound.
+      maxPages: isChild(stream)
+        ? { pages: config.max_history_pages, setting: 'max_history_pages' }
+        : { pages: config.max_pages, setting: 'max_pages' },
     });
   }
 

@@ -6,6 +6,7 @@
 import { setMaxListeners } from 'node:events';
 import type { TapConfig } from '../config.js';
 import { decryptHistory, loadHistoryKey } from '../crypto/jwe.js';
+import { DecryptOutcomes } from '../crypto/outcomes.js';
 import { ConfigError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { SingerSink } from '../singer/messages.js';
@@ -45,6 +46,8 @@ export interface SyncSummary {
   records: Record<string, number>;
   /** Per stream: base records (pages) that gave no records, by reason. */
   unreadable: Record<string, Record<string, number>>;
+  /** History pages kept encrypted, by reason (none when every page decrypted). */
+  encrypted: Record<string, number>;
   requests: number;
   retries: number;
   throttles: number;
@@ -76,6 +79,7 @@ export async function runSync(o: SyncOptions): Promise<SyncSummary> {
   const { config, log } = o;
   const streams = checkSelection(o.selected, config);
   const key = config.private_key_jwk ? await loadHistoryKey(config.private_key_jwk) : undefined;
+  const outcomes = new DecryptOutcomes(key);
 
   // Aborted by the caller's signal (SIGINT/SIGTERM) or by the first failing stream.
   const run = new AbortController();
@@ -89,7 +93,7 @@ export async function runSync(o: SyncOptions): Promise<SyncSummary> {
   const reader = new StreamReader({
     config,
     log,
-    decrypt: (jwe) => decryptHistory(jwe, key),
+    decrypt: async (jwe) => outcomes.record(await decryptHistory(jwe, key)),
     signal: run.signal,
     ...(o.burst !== undefined ? { burst: o.burst } : {}),
   });
@@ -124,6 +128,7 @@ export async function runSync(o: SyncOptions): Promise<SyncSummary> {
   return {
     records: session.counts,
     unreadable: session.unreadableCounts,
+    encrypted: outcomes.kept,
     requests: reader.client.requests,
     retries: reader.client.retries,
     throttles: reader.limiter.throttles,

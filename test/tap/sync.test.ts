@@ -1,5 +1,5 @@
 /** The tap against the sandbox, checked against the sandbox's ground truth. */
-import { compactDecrypt, importJWK } from 'jose';
+import { compactDecrypt, exportJWK, generateKeyPair, importJWK } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { STREAMS } from '../../src/streams/index.js';
@@ -156,9 +156,46 @@ describe('a complete sync with a key', () => {
   });
 });
 
+describe('a wrong key', () => {
+  it('stops after the first pages with one line naming both key ids, instead of syncing ciphertext', async () => {
+    const { privateKey } = await generateKeyPair('RSA-OAEP-256', { extractable: true });
+    const stranger = { ...(await exportJWK(privateKey)), kid: 'someone-elses-key', alg: 'RSA-OAEP-256' };
+    sb.resetCounters();
+    const error = await sync(
+      sb,
+      { start_date: start, private_key_jwk: stranger, partition_concurrency: 2 },
+      { selected: ['messages_history'] },
+    ).catch((e: unknown) => e);
+    expect((error as Error).message).toMatch(
+      /^the private key \(key id someone-elses-key\) decrypted none of the first 10 history pages \(they use key ids? conversas-11-202[56]-key-[12](, conversas-11-202[56]-key-[12])?\): set the private JWK of the account's current key/,
+    );
+    // Stopped early: a handful of requests, not one per contact.
+    expect(sb.count('/v2/messages/history')).toBeLessThan(40);
+  });
+
+  it('a rotated key is normal: the pages it cannot read are counted by reason, the rest decrypt', async () => {
+    const { summary } = await sync(
+      sb,
+      { start_date: start, private_key_jwk: JSON.stringify(sb.jwk.current) },
+      { selected: ['messages_history'] },
+    );
+    const rotated = Object.entries(summary.encrypted);
+    expect(rotated).toHaveLength(1);
+    expect(rotated[0]![0]).toBe(
+      'encrypted with key conversas-11-2025-key-1, not the configured key conversas-11-2026-key-2',
+    );
+    let pages = 0;
+    for (let i = 0; i < sb.world.options.contacts; i++)
+      if (sb.world.variant(i).rotatedKey)
+        pages += Math.ceil(sb.world.expectedMessages(i, dayWindow(start, end)).length / 100);
+    expect(rotated[0]![1]).toBe(pages);
+  });
+});
+
 describe('without a key', () => {
   it('keeps every page, encrypted, with no decrypt_error', async () => {
-    const { sink } = await sync(sb, { start_date: start }, { selected: ['messages_history'] });
+    const { sink, summary } = await sync(sb, { start_date: start }, { selected: ['messages_history'] });
+    expect(summary.encrypted).toEqual({ 'no private_key_jwk set': sink.records('messages_history').length });
     const truth = groundTruth(sb.world, {
       history: dayWindow(start, end),
       reportsFrom: start,

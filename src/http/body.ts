@@ -1,0 +1,52 @@
+/** Reading an answer's body: bounded in size, and described in one short, redacted line when it is an error. */
+import { ApiError } from '../errors.js';
+import { redactor } from '../redact.js';
+
+/**
+ * The body as text, refusing to read past `maxBytes` once decoded (a compressed answer can expand a
+ * thousandfold: a gzip bomb must not take the process's memory).
+ */
+export async function readCapped(response: Response, maxBytes: number, label: string): Promise<string> {
+  if (!response.body) return '';
+  const reader = response.body.getReader();
+  const decoder = new TextDecoder();
+  let size = 0;
+  let text = '';
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > maxBytes) {
+      await reader.cancel().catch(() => undefined);
+      throw new ApiError(
+        `${label} answered more than ${Math.round(maxBytes / 1_048_576)} MB; not reading further (raise max_response_mb if an answer that big is real)`,
+      );
+    }
+    text += decoder.decode(value, { stream: true });
+  }
+  return text + decoder.decode();
+}
+
+/** A short, single-line, redacted description of an answer body, whatever its format. */
+export function describeBody(text: string): string {
+  let out = text;
+  try {
+    const body = JSON.parse(text) as unknown;
+    if (body && typeof body === 'object') {
+      const b = body as Record<string, unknown>;
+      const parts = [b['message'], b['error']].filter((p) => typeof p === 'string') as string[];
+      if (Array.isArray(b['errors'])) {
+        for (const e of b['errors'] as Record<string, unknown>[]) {
+          if (e && typeof e === 'object') parts.push([e['field'], e['message']].filter(Boolean).join(': '));
+        }
+      }
+      if (parts.length) out = parts.join('; ');
+    } else if (typeof body === 'string') out = body;
+  } catch {
+    out = text.replace(/<(script|style)[\s\S]*?<\/\1>/gi, ' ').replace(/<[^>]*>/g, ' ');
+  }
+  out = out.replace(/\s+/g, ' ').trim();
+  // Redact before cutting: a cut secret would no longer match.
+  out = redactor.redact(out);
+  return out.length > 200 ? `${out.slice(0, 200)}…` : out || '(empty body)';
+}
