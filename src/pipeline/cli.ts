@@ -8,7 +8,7 @@ import { ConfigError, InterruptedError, UserError } from '../errors.js';
 import { createLogger, type Logger } from '../log.js';
 import { readSingerMessages } from '../singer/reader.js';
 import { API } from '../streams/api.js';
-import { abortOnSignals, reportFailure } from '../tap/main.js';
+import { abortOnSignals, guardStdout, reportFailure } from '../tap/main.js';
 import { VERSION } from '../version.js';
 import { startDemo, type Demo } from './demo.js';
 import { ProgressView } from './progress.js';
@@ -49,6 +49,7 @@ async function syncOnce(
       onProgress: (e) => progress.update(e),
     });
     progress.stop();
+    committed = true;
     process.stdout.write(formatSummary(result));
     const seconds = (Date.now() - started) / 1000;
     const realMinutes = result.tap.requests / API.requestsPerMinute;
@@ -240,6 +241,18 @@ async function withCatalog(db: string, work: (store: CatalogStore) => Promise<vo
 function printTable<T extends object>(rows: T[], columns: (keyof T & string)[]): void {
   process.stdout.write(renderTable(rows, columns));
 }
+
+/** Set once a sync's data is in: what stdout fails to show after that does not make the run a failure. */
+let committed = false;
+guardStdout(PROGRAM, (error) =>
+  // A reader that stops early (`conversas query … | head`) has what it wanted.
+  error.code === 'EPIPE'
+    ? { code: 0 }
+    : {
+        code: committed ? 0 : 1,
+        line: `cannot write to stdout (${error.code ?? error.message})${committed ? '; the sync is committed' : ''}`,
+      },
+);
 
 main(process.argv).then(
   (code) => {

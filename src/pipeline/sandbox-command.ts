@@ -1,7 +1,7 @@
 /** `conversas sandbox`: the API simulator on a port, for manual use with the tap or any HTTP client. */
 import { writeFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
-import { ConfigError } from '../errors.js';
+import { ConfigError, UserError } from '../errors.js';
 import { startSandbox } from '../sandbox/index.js';
 
 export function sandboxCommand(): Command {
@@ -22,6 +22,11 @@ export function sandboxCommand(): Command {
         .default('advanced'),
     )
     .option('--jwk-out <file>', 'where to write the private JWK', './sandbox-private-jwk.json')
+    .option(
+      '--config-out <file>',
+      'where to write a tap config for it (URL, token, key, start date)',
+      './sandbox-config.json',
+    )
     .action(async (opts: Record<string, string>) => {
       const num = (name: string): number => {
         const n = Number(opts[name]);
@@ -35,11 +40,25 @@ export function sandboxCommand(): Command {
         latencyMs: num('latencyMs'),
         plan: opts['plan'] as 'advanced' | 'pro',
         world: { seed: num('seed'), contacts: num('contacts'), meanMessages: num('messages') },
+      }).catch((error: NodeJS.ErrnoException) => {
+        if (error.code === 'EADDRINUSE')
+          throw new UserError(`port ${opts['port']} is in use: pass another --port (0 picks a free one)`);
+        throw error;
       });
       writeFileSync(opts['jwkOut']!, JSON.stringify(sandbox.jwk.current, null, 2), { mode: 0o600 });
+      const start = new Date(sandbox.world.now - 90 * 86_400_000).toISOString().slice(0, 10);
+      const config = {
+        api_url: sandbox.url,
+        access_token: sandbox.token,
+        private_key_jwk: sandbox.jwk.current,
+        start_date: start,
+        requests_per_minute: num('rpm') > 0 ? Math.max(1, num('rpm') - 3) : 6000,
+      };
+      writeFileSync(opts['configOut']!, JSON.stringify(config, null, 2) + '\n', { mode: 0o600 });
       process.stdout.write(
-        `sandbox listening at ${sandbox.url}\naccess_token: ${sandbox.token}\nprivate JWK written to ${opts['jwkOut']}\n` +
-          `try: tap-rdstation-conversas --config <(echo '{"api_url":"${sandbox.url}","access_token":"${sandbox.token}"}') --test\nCtrl-C stops it.\n`,
+        `sandbox listening at ${sandbox.url}\naccess_token: ${sandbox.token}\n` +
+          `private JWK written to ${opts['jwkOut']}; a tap config to ${opts['configOut']}\n` +
+          `try: npx tap-rdstation-conversas --config ${opts['configOut']} --test\nCtrl-C stops it.\n`,
       );
       await new Promise<void>((resolve) => {
         process.once('SIGINT', resolve);

@@ -11,7 +11,7 @@ import { isRunnable, missingSettings, STREAMS } from '../streams/index.js';
 import { VERSION } from '../version.js';
 import { about, aboutMarkdown } from './about.js';
 import { checkConnection } from './check.js';
-import { abortOnSignals, reportFailure } from './main.js';
+import { abortOnSignals, guardStdout, reportFailure } from './main.js';
 import { runSync } from './sync.js';
 
 const PROGRAM = 'tap-rdstation-conversas';
@@ -119,10 +119,13 @@ Exit codes: 0 success, 1 API or runtime failure, 2 bad configuration, 130 interr
   }
 }
 
-process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-  // The downstream target went away: nothing more can be delivered.
-  if (error.code === 'EPIPE') process.exit(1);
-});
+guardStdout(PROGRAM, (error) => ({
+  code: 1,
+  line:
+    error.code === 'EPIPE'
+      ? 'the reader of stdout went away (did the target exit?); stopping: the last STATE it read resumes the sync'
+      : `cannot write to stdout (${error.code ?? error.message}); stopping: the last STATE written resumes the sync`,
+}));
 
 main(process.argv).then(
   (code) => {

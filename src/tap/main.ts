@@ -33,3 +33,18 @@ export function abortOnSignals(
     process.off('SIGTERM', onSignal);
   };
 }
+
+/**
+ * A failed write to stdout ends the program with one line, never a stack trace. `outcome` decides what it
+ * means (the reader of a pipe went away, or the disk is full) and returns the exit code and the line, if any.
+ */
+export function guardStdout(
+  program: string,
+  outcome: (error: NodeJS.ErrnoException) => { code: number; line?: string },
+): void {
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    const { code, line } = outcome(error);
+    if (line) process.stderr.write(`${program}: ${redactor.redact(line)}\n`);
+    process.exit(code);
+  });
+}

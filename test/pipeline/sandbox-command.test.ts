@@ -1,14 +1,18 @@
 /** `conversas sandbox`: serves the simulator for manual use and says how to reach it. */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CONVERSAS_BIN } from '../helpers.js';
+import { CONVERSAS_BIN, runCli, TAP_BIN } from '../helpers.js';
 
 describe('conversas sandbox', () => {
   it('prints the URL and token, writes the private JWK, answers real requests, stops on SIGINT', async () => {
-    const jwkPath = join(mkdtempSync(join(tmpdir(), 'sandbox-cli-')), 'jwk.json');
+    const dir = mkdtempSync(join(tmpdir(), 'sandbox-cli-'));
+    const jwkPath = join(dir, 'jwk.json');
+    const configPath = join(dir, 'sandbox-config.json');
     const child = spawn(process.execPath, [
       CONVERSAS_BIN,
       'sandbox',
@@ -20,6 +24,8 @@ describe('conversas sandbox', () => {
       '0',
       '--jwk-out',
       jwkPath,
+      '--config-out',
+      configPath,
     ]);
     let stdout = '';
     await new Promise<void>((resolve) => {
@@ -38,7 +44,30 @@ describe('conversas sandbox', () => {
     const jwk = JSON.parse(readFileSync(jwkPath, 'utf8')) as { kty: string; d: string };
     expect(jwk.kty).toBe('RSA');
     expect(jwk.d.length).toBeGreaterThan(100);
+    expect(statSync(jwkPath).mode & 0o777).toBe(0o600);
+    // The line it suggests works as printed (no shell-specific syntax, a command npx finds).
+    expect(stdout).toContain(`try: npx tap-rdstation-conversas --config ${configPath} --test`);
+    expect(statSync(configPath).mode & 0o777).toBe(0o600);
+    const check = await runCli(TAP_BIN, ['--config', configPath, '--test']);
+    expect(check.code, check.stderr).toBe(0);
+    expect(check.stderr).toContain('private key decrypts messages_history');
     child.kill('SIGINT');
     expect(await new Promise((r) => child.on('close', r))).toBe(0);
+  });
+
+  it('a port in use: one line, no stack trace', async () => {
+    const busy = createServer();
+    await new Promise<void>((r) => busy.listen(0, '127.0.0.1', r));
+    const port = String((busy.address() as AddressInfo).port);
+    const res = await runCli(CONVERSAS_BIN, [
+      'sandbox',
+      '--port',
+      port,
+      '--jwk-out',
+      join(tmpdir(), 'unused.json'),
+    ]);
+    busy.close();
+    expect(res.code).toBe(1);
+    expect(res.stderr).toBe(`conversas: port ${port} is in use: pass another --port (0 picks a free one)\n`);
   });
 });

@@ -254,6 +254,7 @@ describe('signals', () => {
     const resumed = await runCli(CONVERSAS_BIN, base);
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(resumed.stderr).toMatch(/resuming the interrupted sync/);
+    expect(resumed.stderr).not.toMatch(/MaxListenersExceededWarning|\n\s+at /);
     expect((await fingerprint(db))['messages_history']!.split(':')[0]).toBe(
       before['messages_history']!.split(':')[0],
     );
