@@ -14,12 +14,14 @@ export interface PageResult {
   count?: number;
   /** A short text that identifies the page's content, to detect an API that ignores `page`. */
   fingerprint?: string;
+  /** Items the whole listing holds, when the answer says (for progress). */
+  total?: number;
 }
 
 export type Paging =
   | { kind: 'single' }
   /** `page`/`limit`; done when the total-pages header says so or, without it, on an empty page. */
-  | { kind: 'pageNumbers'; limit: number; totalPagesHeader: string }
+  | { kind: 'pageNumbers'; limit: number; totalPagesHeader: string; totalItemsHeader?: string }
   /** Date windows of at most `windowDays` days, each paged until the answer's `pages`. */
   | { kind: 'dateWindows'; windowDays: number; limit: number; defaultDays: number }
   /** `page`/`limit` with no totals: done on an empty or short page. */
@@ -144,6 +146,8 @@ async function* pageNumbers(
   const query = { ...o.query, page: 1, limit: paging.limit };
   const first = await fetchPage(o, query, 1);
   if (first.result.records.length === 0) return;
+  const total = Number(paging.totalItemsHeader ? first.headers.get(paging.totalItemsHeader) : NaN);
+  if (Number.isInteger(total) && total >= 0) first.result.total = total;
   yield first.result;
   const pages = Number(first.headers.get(paging.totalPagesHeader));
   if (Number.isInteger(pages) && pages >= 1) {

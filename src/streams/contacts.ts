@@ -30,7 +30,7 @@ export const contacts = defineStream({
   // §5.1: a bare array (some clients saw {data: [...]}); X-Pages/X-Total headers; max page size unknown.
   // Some payloads carry `id` instead of `_id`: the key is filled from it.
   records: fromList('data', fillKey('_id', 'id')),
-  paging: { kind: 'pageNumbers', limit: 100, totalPagesHeader: 'x-pages' },
+  paging: { kind: 'pageNumbers', limit: 100, totalPagesHeader: 'x-pages', totalItemsHeader: 'x-total' },
   keys: ['_id'],
   schema: record({
     _id: string('Contact ID (24-hex ObjectId); some payloads use `id`'),

@@ -23,8 +23,11 @@ export interface FanOutOptions {
   onParentPage?: (page: PageResult) => Promise<void>;
   /** The first pass is over: the parent has been read whole. */
   afterFirstPass?: () => Promise<void>;
-  /** After every partition: where the child stands (to write STATE now and then). */
-  onProgress?: (progress: PartitionProgress, seen: number) => Promise<void> | void;
+  /**
+   * After every partition and parent page: where the child stands (to write STATE), how many partitions were
+   * seen, and how many there are in all when the parent says.
+   */
+  onProgress?: (progress: PartitionProgress, seen: number, total: number | undefined) => Promise<void> | void;
   /** Progress of an interrupted run, to resume. */
   resume?: Partial<PartitionProgress> | undefined;
   concurrency: number;
@@ -51,6 +54,7 @@ export async function fanOut(o: FanOutOptions): Promise<void> {
   if (resumeFrom > 0) o.log.info(`${o.childName}: resuming after ${resumeFrom} ${o.parentName} already done`);
   const concurrency = Math.max(1, Math.floor(o.concurrency));
   let seen = 0;
+  let total: number | undefined;
 
   const runPass = async (wanted: (position: number) => boolean, first: boolean): Promise<boolean> => {
     const queue = new AsyncQueue<{ position: number; id: string }>(concurrency * 2);
@@ -61,12 +65,13 @@ export async function fanOut(o: FanOutOptions): Promise<void> {
       queue.abort();
     };
     const report = async (): Promise<void> => {
-      await o.onProgress?.(tracker.progress(), seen);
+      await o.onProgress?.(tracker.progress(), seen, total);
     };
     const producer = (async () => {
       let position = 0;
       for await (const page of o.parentPages()) {
         if (failure) return;
+        total ??= page.total;
         if (first) await o.onParentPage?.(page);
         for (const record of page.records) {
           const id = o.keyOf(record);

@@ -5,7 +5,7 @@
 import type { PageResult } from '../http/paging.js';
 import type { PartitionProgress } from '../singer/state.js';
 import type { DeriveScope, DerivedStream, ReadStream, StreamDefinition } from '../streams/define.js';
-import type { SyncSession } from './session.js';
+import type { Progress, SyncSession } from './session.js';
 
 export class StreamOutputs {
   /** What is still due: streams finished in an interrupted run are left out. */
@@ -53,8 +53,8 @@ export class StreamOutputs {
     }
   }
 
-  progress(partitions?: { done: number; seen: number }): void {
-    for (const stream of this.streams) this.session.progress(stream, partitions);
+  progress(known?: Progress): void {
+    for (const stream of this.streams) this.session.progress(stream, known);
   }
 
   /** Records how far the partitions got, for every stream written from them. */

@@ -11,10 +11,19 @@ import type { StreamDefinition } from '../streams/define.js';
 export interface ProgressEvent {
   stream: string;
   records: number;
-  /** For a child stream: partitions finished and partitions seen so far. */
+  /** Records the stream will hold, when the API says. */
+  total?: number;
+  /** For a child stream: partitions finished, seen so far, and in all (when the parent's total is known). */
   partitionsDone?: number;
   partitionsSeen?: number;
+  partitionsTotal?: number;
   done?: boolean;
+}
+
+/** What is known of a stream's progress besides its record count. */
+export interface Progress {
+  total?: number | undefined;
+  partitions?: { done: number; seen: number; total?: number | undefined };
 }
 
 export interface SessionOptions {
@@ -87,11 +96,19 @@ export class SyncSession {
     byReason[reason] = (byReason[reason] ?? 0) + 1;
   }
 
-  progress(stream: StreamDefinition, partitions?: { done: number; seen: number }): void {
+  progress(stream: StreamDefinition, known: Progress = {}): void {
+    const { total, partitions } = known;
     this.o.onProgress?.({
       stream: stream.name,
       records: this.counts[stream.name] ?? 0,
-      ...(partitions ? { partitionsDone: partitions.done, partitionsSeen: partitions.seen } : {}),
+      ...(total !== undefined ? { total } : {}),
+      ...(partitions
+        ? {
+            partitionsDone: partitions.done,
+            partitionsSeen: partitions.seen,
+            ...(partitions.total !== undefined ? { partitionsTotal: partitions.total } : {}),
+          }
+        : {}),
     });
   }
 

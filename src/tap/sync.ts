@@ -191,9 +191,11 @@ async function syncStream(outputs: StreamOutputs, reader: StreamReader): Promise
   if (outputs.empty) return;
   await outputs.begin();
   const scope: DeriveScope = new Map();
+  let total: number | undefined;
   for await (const page of reader.pages(outputs.read)) {
+    total ??= page.total;
     await outputs.emit(page, scope);
-    outputs.progress();
+    outputs.progress({ total });
   }
   await outputs.finish();
 }
@@ -212,6 +214,7 @@ async function syncFamily(
   const concurrency = Math.max(1, Math.floor(config.partition_concurrency));
   const link = (child.read as ChildStream).parent;
   const parentScope: DeriveScope = new Map();
+  let parentTotal: number | undefined;
   let lastState = 0;
   let written = '';
   try {
@@ -231,13 +234,14 @@ async function syncFamily(
         ? {}
         : {
             onParentPage: async (page) => {
+              parentTotal ??= page.total;
               await parent.emit(page, parentScope);
-              parent.progress();
+              parent.progress({ total: parentTotal });
             },
             afterFirstPass: () => parent.finish(),
           }),
-      onProgress: async (progress, seen) => {
-        child.progress({ done: progress.next_position, seen });
+      onProgress: async (progress, seen, total) => {
+        child.progress({ partitions: { done: progress.next_position, seen, total } });
         child.save(progress);
         // A STATE as soon as a partition completes (at most every state_interval_seconds): a kill costs only
         // the partitions in flight.

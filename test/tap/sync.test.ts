@@ -3,6 +3,7 @@ import { compactDecrypt, exportJWK, generateKeyPair, importJWK } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { STREAMS } from '../../src/streams/index.js';
+import type { ProgressEvent } from '../../src/tap/sync.js';
 import { DAY, dayOf, sync } from '../helpers.js';
 import { groundTruth, dayWindow } from '../oracle.js';
 
@@ -153,6 +154,22 @@ describe('a complete sync with a key', () => {
       expect(query.getAll('channel')).toEqual(expect.arrayContaining(['whatsapp', 'instagram', 'telegram']));
       expect(query.get('type')).not.toContain(',');
     }
+  });
+});
+
+describe('progress', () => {
+  it('tells the total of contacts from the first page, and history as a fraction of all of them', async () => {
+    const events: ProgressEvent[] = [];
+    await sync(
+      sb,
+      { start_date: start },
+      { selected: ['contacts', 'messages_history'], onProgress: (e) => void events.push(e) },
+    );
+    const contacts = events.filter((e) => e.stream === 'contacts');
+    expect(contacts[0]!.total).toBe(sb.world.options.contacts);
+    const history = events.filter((e) => e.stream === 'messages_history' && e.partitionsDone !== undefined);
+    expect(history.every((e) => e.partitionsTotal === sb.world.options.contacts)).toBe(true);
+    expect(history.at(-1)!.partitionsDone).toBe(sb.world.options.contacts);
   });
 });
 
