@@ -13,7 +13,7 @@ import { API } from './streams/api.js';
 export const ENV_PREFIX = 'TAP_RDSTATION_CONVERSAS_';
 
 /** How a setting is described to users (`--about`): a JSON type, or `date` for the day formats we accept. */
-export type SettingType = 'string' | 'integer' | 'number' | 'date' | 'object';
+export type SettingType = 'string' | 'integer' | 'number' | 'boolean' | 'date' | 'object';
 
 export interface SettingSpec<T> {
   type: SettingType;
@@ -139,8 +139,9 @@ export const SETTINGS = {
     },
   }),
   requests_per_minute: numberSetting(
-    `The account's request budget the tap stays within (the API allows about ${API.requestsPerMinute}/min).`,
+    `The account's request budget the tap stays within, in requests a minute (the API allows about ${API.requestsPerMinute}/min).`,
     45,
+    true,
   ),
   partition_concurrency: numberSetting(
     'Partitions (contacts whose history is read) fetched at once, all under the one rate limit.',
@@ -167,6 +168,17 @@ export const SETTINGS = {
     2000,
     true,
   ),
+  discover_sample: setting<boolean>({
+    type: 'boolean',
+    default: 'false',
+    description:
+      '--discover reads one page of each stream and adds every field it sees that the schemas do not list, with its type (at most one request per stream).',
+    parse(value, name) {
+      if (unset(value) || value === false || value === 'false') return false;
+      if (value === true || value === 'true') return true;
+      throw new ConfigError(`${name} must be true or false`);
+    },
+  }),
   state_interval_seconds: numberSetting(
     'At most how often progress through partitions (history per contact) is written as STATE; 0 writes it as soon as a partition is complete, so an interruption costs only the partitions in flight.',
     0,

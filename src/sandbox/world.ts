@@ -154,6 +154,14 @@ export class World {
         site: 'https://www.exemplo.com.br',
         cnpj: String(rng.int(10_000_000, 99_999_999)) + '000190',
       },
+      // The account's own custom fields (/v2/custom-fields), by key: what they are differs per account, so
+      // no static schema lists them (a sampled discovery finds them).
+      custom_fields: {
+        plano: rng.pick(['Básico', 'Premium', 'Empresarial']),
+        numero_pedido: rng.int(1000, 99_999),
+        data_vencimento: `2026-${String(rng.int(1, 12)).padStart(2, '0')}-10`,
+        cliente_ativo: rng.chance(0.8),
+      },
     };
   }
 

@@ -1,7 +1,9 @@
 /** Discovery output and stream selection (Singer catalog with metadata). */
 import type { TapConfig } from '../config.js';
 import { ConfigError } from '../errors.js';
+import type { Logger } from '../log.js';
 import { isRunnable, type StreamDefinition } from '../streams/define.js';
+import { selectionOf, type StreamSelection } from './selection.js';
 import type { JsonSchema } from '../streams/schema.js';
 
 export interface MetadataEntry {
@@ -21,7 +23,11 @@ export interface Catalog {
 }
 
 /** Every stream is selected by default, unless it needs a setting the config lacks. */
-export function discover(streams: readonly StreamDefinition[], config: TapConfig): Catalog {
+export function discover(
+  streams: readonly StreamDefinition[],
+  config: TapConfig,
+  sampled?: ReadonlyMap<string, JsonSchema>,
+): Catalog {
   return {
     streams: streams.map((s) => {
       const root: Record<string, unknown> = {
@@ -31,22 +37,31 @@ export function discover(streams: readonly StreamDefinition[], config: TapConfig
         'forced-replication-method': 'FULL_TABLE',
       };
       if (s.parent) root['parent-tap-stream-id'] = s.parent.stream;
+      const schema = sampled?.get(s.name) ?? s.schema;
       return {
         tap_stream_id: s.name,
         stream: s.name,
         // The stream's description (what it needs, where it comes from) travels with its schema.
-        schema: { description: s.description, ...s.schema },
+        schema: { description: s.description, ...schema },
         key_properties: s.keys,
-        metadata: [
-          { breadcrumb: [], metadata: root },
-          ...Object.keys(s.schema.properties ?? {}).map((field) => ({
-            breadcrumb: ['properties', field],
-            metadata: { inclusion: s.keys.includes(field) ? 'automatic' : 'available' },
-          })),
-        ],
+        metadata: [{ breadcrumb: [], metadata: root }, ...propertyMetadata(schema, s.keys, [])],
       };
     }),
   };
+}
+
+/** A metadata entry for every property, nested ones included (`meltano select` can address `job.phone`); keys are automatic. */
+function propertyMetadata(schema: JsonSchema, keys: readonly string[], at: string[]): MetadataEntry[] {
+  return Object.entries(schema.properties ?? {}).flatMap(([field, sub]) => {
+    const breadcrumb = [...at, 'properties', field];
+    return [
+      {
+        breadcrumb,
+        metadata: { inclusion: at.length === 0 && keys.includes(field) ? 'automatic' : 'available' },
+      },
+      ...propertyMetadata(sub, keys, breadcrumb),
+    ];
+  });
 }
 
 export function parseCatalog(value: unknown): Catalog {
@@ -59,6 +74,25 @@ export function parseCatalog(value: unknown): Catalog {
     }
   }
   return value as Catalog;
+}
+
+/**
+ * The selected streams and, for each, its field selection and schema: `selected` on breadcrumb [] first,
+ * then the legacy stream flag.
+ */
+export function resolveCatalog(
+  catalog: Catalog,
+  schemaOf: (stream: string) => JsonSchema | undefined,
+  log: Logger,
+): { names: string[]; selections: Map<string, StreamSelection> } {
+  const names = selectedStreamNames(catalog);
+  const selections = new Map<string, StreamSelection>();
+  for (const entry of catalog.streams) {
+    const fallback = schemaOf(entry.tap_stream_id);
+    if (names.includes(entry.tap_stream_id) && fallback)
+      selections.set(entry.tap_stream_id, selectionOf(entry, fallback, log));
+  }
+  return { names, selections };
 }
 
 /** The names of the selected streams: `selected` on breadcrumb [] first, then the legacy stream flag. */

@@ -1,6 +1,6 @@
 import { defineStream } from './define.js';
 import { fillKey, fromList } from './records.js';
-import { array, dateTime, object, record, string } from './schema.js';
+import { array, dateTime, key, object, record, string } from './schema.js';
 
 const address = object({
   street: string(),
@@ -33,7 +33,7 @@ export const contacts = defineStream({
   paging: { kind: 'pageNumbers', limit: 100, totalPagesHeader: 'x-pages', totalItemsHeader: 'x-total' },
   keys: ['_id'],
   schema: record({
-    _id: string('Contact ID (24-hex ObjectId); some payloads use `id`'),
+    _id: key('Contact ID (24-hex ObjectId); filled from `id` when a payload has only that'),
     id: string('Contact ID when the API sends `id` instead of `_id`'),
     full_name: string(),
     email: string(),

@@ -1,6 +1,6 @@
 import { defineStream } from './define.js';
 import { fromList } from './records.js';
-import { record, string, stringOrInteger } from './schema.js';
+import { key, record, string } from './schema.js';
 
 export const customFields = defineStream({
   name: 'custom_fields',
@@ -11,7 +11,7 @@ export const customFields = defineStream({
   paging: { kind: 'single' },
   keys: ['id'],
   schema: record({
-    id: stringOrInteger('Custom field ID'),
+    id: key('Custom field ID'),
     key: string('Variable to reference in templates'),
     label: string(),
     info: string('Additional information'),

@@ -40,6 +40,8 @@ interface StreamBase {
   needs?: readonly (keyof TapConfig)[];
   /** What a 401/402/403 on this endpoint means besides a refused token (a feature of some plans only). */
   planAdvice?: string;
+  /** The key is a display name (no id is known): two records with one key in a sync are reported. */
+  keyIsName?: boolean;
 }
 
 /** A stream read from an endpoint of its own. */

@@ -1,6 +1,6 @@
 import { defineStream } from './define.js';
 import { fillKey, fromList } from './records.js';
-import { array, object, record, string } from './schema.js';
+import { array, key, object, record, string } from './schema.js';
 
 export const employees = defineStream({
   name: 'employees',
@@ -11,7 +11,7 @@ export const employees = defineStream({
   paging: { kind: 'single' },
   keys: ['id'],
   schema: record({
-    id: string('Employee ID'),
+    id: key('Employee ID; filled from `_id` when a payload has only that'),
     _id: string(),
     name: string(),
     email: string(),

@@ -1,6 +1,6 @@
 import { defineStream } from './define.js';
 import { fromList } from './records.js';
-import { record, string } from './schema.js';
+import { boolean, dateTime, key, record, string } from './schema.js';
 
 export const flows = defineStream({
   name: 'flows',
@@ -9,5 +9,10 @@ export const flows = defineStream({
   records: fromList('flows'),
   paging: { kind: 'single' },
   keys: ['id'],
-  schema: record({ id: string('Flow ID'), title: string('Flow title') }),
+  schema: record({
+    id: key('Flow ID'),
+    title: string('Flow title'),
+    active: boolean('Whether the flow runs'),
+    created_at: dateTime(),
+  }),
 });

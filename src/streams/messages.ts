@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { defineStream, type DeriveScope, type Derived, type Record_ } from './define.js';
-import { boolean, dateTime, object, record, string } from './schema.js';
+import { boolean, dateTime, key, object, record, string } from './schema.js';
 
 /**
  * What kind of message a row is. The API sends no type (docs/api-notes.md §4, §9b), so it is derived here and
@@ -113,11 +113,9 @@ export const messages = defineStream({
   needs: ['start_date', 'private_key_jwk'],
   keys: ['message_key'],
   schema: record({
-    message_key: {
-      type: 'string',
-      description:
-        'Stable key: a hash of customer_id, the raw created_at, sent_by and the raw content, then "-" and the occurrence among identical messages of the contact',
-    },
+    message_key: key(
+      'Stable key: a hash of customer_id, the raw created_at, sent_by and the raw content, then "-" and the occurrence among identical messages of the contact',
+    ),
     customer_id: string('Contact the message belongs to'),
     created_at: dateTime('When it was sent, RFC 3339 in UTC'),
     created_at_raw: string('created_at as the API sent it, when it could not be read as a date'),

@@ -1,6 +1,6 @@
 import { defineStream } from './define.js';
 import { encryptedPage } from './records.js';
-import { boolean, integer, record, string } from './schema.js';
+import { boolean, integerKey, key, record, string } from './schema.js';
 
 /**
  * The filter values to ask for (§5.5). The API's defaults drop bot messages, media and other channels, so
@@ -50,8 +50,8 @@ export const messagesHistory = defineStream({
     'messages history needs the Advanced plan (and API access); deselect messages_history on other plans',
   keys: ['customer_id', 'page'],
   schema: record({
-    customer_id: string('Contact this page of history belongs to'),
-    page: integer('Page number (1 = most recent messages)'),
+    customer_id: key('Contact this page of history belongs to'),
+    page: integerKey('Page number (1 = most recent messages; what a page holds shifts as messages arrive)'),
     data: string('The decrypted JSON array of messages; the JWE string when it could not be decrypted'),
     encrypted: boolean('True when `data` is still the JWE'),
     kid: string('Key id from the JWE header'),

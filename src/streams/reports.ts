@@ -1,16 +1,6 @@
 import { defineStream } from './define.js';
 import { fromList } from './records.js';
-import {
-  array,
-  boolean,
-  dateTime,
-  integer,
-  number,
-  object,
-  record,
-  string,
-  stringOrInteger,
-} from './schema.js';
+import { array, boolean, dateTime, integer, key, number, object, record, string } from './schema.js';
 
 export const reports = defineStream({
   name: 'reports',
@@ -23,7 +13,7 @@ export const reports = defineStream({
   window: (config) => ({ startDay: config.start_date, endDay: config.end_date }),
   keys: ['id'],
   schema: record({
-    id: stringOrInteger('Report ID (24-hex observed live; integer per the seed docs)'),
+    id: key('Report ID (24-hex observed live; an integer per the seed docs)'),
     title: string(),
     description: string(),
     createdAt: dateTime(),

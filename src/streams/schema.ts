@@ -20,6 +20,16 @@ const nullable = (
 });
 
 export const string = (description?: string): JsonSchema => nullable('string', description);
+/**
+ * A key field: one type, never null, so that every target can key on it. Ids are strings: the engine turns
+ * an integer id from the API into its decimal string.
+ */
+export const key = (description: string): JsonSchema => ({
+  type: 'string',
+  description: `${description} (a key: never null; an integer id from the API becomes its decimal string)`,
+});
+/** An integer key field (a page number). */
+export const integerKey = (description: string): JsonSchema => ({ type: 'integer', description });
 export const dateTime = (description?: string): JsonSchema =>
   nullable('string', description, { format: 'date-time' });
 export const integer = (description?: string): JsonSchema => nullable('integer', description);

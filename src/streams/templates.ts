@@ -1,6 +1,6 @@
 import { defineStream } from './define.js';
 import { fromList } from './records.js';
-import { record, string } from './schema.js';
+import { key, record, string } from './schema.js';
 
 export const templates = defineStream({
   name: 'templates',
@@ -11,10 +11,11 @@ export const templates = defineStream({
   paging: { kind: 'single' },
   keys: ['id'],
   schema: record({
-    id: string('Template ID'),
+    id: key('Template ID'),
     title: string(),
     channel: string('e.g. whatsapp, email'),
     content: string(),
     content_media: string('Media type of the content'),
+    status: string('Approval status, e.g. APPROVED'),
   }),
 });

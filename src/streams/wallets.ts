@@ -1,6 +1,6 @@
 import { defineStream } from './define.js';
 import { fromNames } from './records.js';
-import { record, string } from './schema.js';
+import { key, record } from './schema.js';
 
 export const wallets = defineStream({
   name: 'wallets',
@@ -10,5 +10,7 @@ export const wallets = defineStream({
   records: fromNames('wallets'),
   paging: { kind: 'single' },
   keys: ['name'],
-  schema: record({ name: string('Wallet name') }),
+  // The API sends names only (§5.8): the name is the key, and two wallets with one name are reported.
+  keyIsName: true,
+  schema: record({ name: key('Wallet name') }),
 });

@@ -1,6 +1,6 @@
 import { defineStream } from './define.js';
 import { fromList } from './records.js';
-import { record, string } from './schema.js';
+import { key, record, string } from './schema.js';
 
 export const whatsappIntegrations = defineStream({
   name: 'whatsapp_integrations',
@@ -14,5 +14,5 @@ export const whatsappIntegrations = defineStream({
   })),
   paging: { kind: 'single' },
   keys: ['id'],
-  schema: record({ id: string('Integration ID'), data: string('Full integration payload as a JSON string') }),
+  schema: record({ id: key('Integration ID'), data: string('Full integration payload as a JSON string') }),
 });

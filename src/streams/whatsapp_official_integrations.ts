@@ -1,6 +1,6 @@
 import { defineStream } from './define.js';
 import { fromList } from './records.js';
-import { record, string } from './schema.js';
+import { key, record, string } from './schema.js';
 
 export const whatsappOfficialIntegrations = defineStream({
   name: 'whatsapp_official_integrations',
@@ -9,5 +9,10 @@ export const whatsappOfficialIntegrations = defineStream({
   records: fromList('integrations'),
   paging: { kind: 'single' },
   keys: ['key'],
-  schema: record({ key: string('Official integration key'), label: string('Integration label') }),
+  schema: record({
+    key: key('Official integration key'),
+    label: string('Integration label'),
+    phone_number_id: string('WhatsApp Business phone number id'),
+    quality_rating: string('e.g. GREEN, YELLOW, RED'),
+  }),
 });

@@ -1,6 +1,6 @@
 import { defineStream } from './define.js';
 import { fromList } from './records.js';
-import { record, string } from './schema.js';
+import { array, integer, key, object, record, string } from './schema.js';
 
 export const workflows = defineStream({
   name: 'workflows',
@@ -13,9 +13,12 @@ export const workflows = defineStream({
   })),
   paging: { kind: 'single' },
   keys: ['title'],
+  // No id is known (§5.11): the title is the key, and two workflows with one title are reported.
+  keyIsName: true,
   schema: record({
-    title: string('Workflow title'),
+    title: key('Workflow title'),
     stages: string('Workflow stages as a JSON array string'),
     company: string(),
+    wallet: array(object({ title: string(), order: integer() }), 'Stages as one extractor reads them'),
   }),
 });

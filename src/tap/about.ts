@@ -1,93 +1,146 @@
-/** `--about`: what the tap is, its capabilities, settings (types, defaults, secrecy) and streams. */
+/**
+ * `--about`: what the tap is, in the Meltano SDK's shape (settings as one JSON Schema, secrets marked,
+ * `env_var_prefix`, capabilities), as JSON or markdown; and the Meltano plugin definition that follows from
+ * it. Everything derives from the settings' declarations and the stream registry.
+ */
 import { ENV_PREFIX, envName, SETTING_NAMES, SETTINGS, type SettingName } from '../config.js';
+import type { JsonSchema } from '../streams/schema.js';
 import { STREAMS } from '../streams/index.js';
 import { VERSION } from '../version.js';
 
+const NAME = 'tap-rdstation-conversas';
+const DESCRIPTION =
+  'Singer tap for RD Station Conversas (ex-Tallos): contacts, conversations (JWE-decrypted, as pages and as one row per message), attendance reports and account metadata.';
+export const CAPABILITIES = ['about', 'catalog', 'discover', 'state', 'test', 'activate-version'];
+
+/** The streams that need a setting (derived from the streams' `needs`). */
+function neededBy(name: SettingName): string[] {
+  return STREAMS.filter((s) => s.needs?.includes(name)).map((s) => s.name);
+}
+
+/** One setting as JSON Schema: date settings are strings in `date` format; secrets are write-only. */
+function settingSchema(name: SettingName): JsonSchema & Record<string, unknown> {
+  const s = SETTINGS[name];
+  const needs = neededBy(name);
+  const description = `${s.description}${needs.length ? ` Needed by ${needs.join(', ')}.` : ''}${s.default !== undefined ? ` Default: ${String(s.default)}.` : ''}`;
+  const type = s.type === 'date' ? 'string' : s.type === 'object' ? ['object', 'string'] : s.type;
+  return {
+    type,
+    ...(s.type === 'date' ? { format: 'date' } : {}),
+    description,
+    ...(s.default === undefined
+      ? {}
+      : s.type === 'boolean'
+        ? { default: s.default === 'true' }
+        : typeof s.default === (s.type === 'string' ? 'string' : 'number')
+          ? { default: s.default }
+          : {}),
+    ...(s.secret ? { secret: true, writeOnly: true } : {}),
+  };
+}
+
+export function settingsSchema(): JsonSchema & Record<string, unknown> {
+  return {
+    type: 'object',
+    properties: Object.fromEntries(SETTING_NAMES.map((name) => [name, settingSchema(name)])),
+    required: SETTING_NAMES.filter((name) => SETTINGS[name].required),
+  };
+}
+
 export function about(): Record<string, unknown> {
   return {
-    name: 'tap-rdstation-conversas',
+    name: NAME,
+    description: DESCRIPTION,
     version: VERSION,
-    description:
-      'Singer tap for RD Station Conversas (ex-Tallos): contacts, messages history (JWE-decrypted), reports and account metadata.',
-    capabilities: ['catalog', 'discover', 'state', 'about', 'test'],
-    env_prefix: ENV_PREFIX,
-    settings: SETTING_NAMES.map((name) => {
-      const s = SETTINGS[name];
-      return {
-        name,
-        type: s.type,
-        required: s.required ?? neededBy(name),
-        secret: s.secret ?? false,
-        ...(s.default !== undefined ? { default: s.default } : {}),
-        env: envName(name),
-        description: s.description,
-      };
-    }),
+    capabilities: CAPABILITIES,
+    settings: settingsSchema(),
+    env_var_prefix: ENV_PREFIX,
     streams: STREAMS.map((s) => ({
       name: s.name,
       endpoint: s.base === undefined ? `GET ${s.path}` : `the requests of ${s.base}`,
-      keys: s.keys,
-      replication: 'FULL_TABLE',
+      key_properties: s.keys,
+      replication_method: 'FULL_TABLE',
       ...(s.parent ? { parent: s.parent.stream } : {}),
-      ...(s.needs?.length ? { requires: s.needs.join(', ') } : {}),
+      ...(s.needs?.length ? { needs: s.needs } : {}),
       description: s.description,
     })),
   };
 }
 
-/** "for <streams>" when some streams need the setting, else false: derived from the streams' `needs`. */
-function neededBy(name: SettingName): string | false {
-  const streams = STREAMS.filter((s) => s.needs?.includes(name)).map((s) => s.name);
-  return streams.length ? `for ${streams.join(', ')}` : false;
-}
+const cell = (value: unknown): string => String(value ?? '').replace(/\|/g, '\\|');
 
 export function aboutMarkdown(): string {
-  const a = about();
-  const settings = a['settings'] as Record<string, unknown>[];
-  const streams = a['streams'] as Record<string, unknown>[];
-  const row = (cells: unknown[]) =>
-    `| ${cells.map((c) => String(c ?? '').replace(/\|/g, '\\|')).join(' | ')} |`;
+  const schema = settingsSchema();
+  const required = new Set(schema.required);
   return [
-    `# ${String(a['name'])} ${String(a['version'])}`,
+    `# \`${NAME}\``,
     '',
-    String(a['description']),
+    DESCRIPTION,
     '',
-    `Capabilities: ${(a['capabilities'] as string[]).join(', ')}`,
+    `Version ${VERSION}.`,
+    '',
+    '## Capabilities',
+    '',
+    ...CAPABILITIES.map((c) => `* \`${c}\``),
     '',
     '## Settings',
     '',
-    row(['name', 'type', 'required', 'default', 'secret', 'env', 'description']),
-    row(['---', '---', '---', '---', '---', '---', '---']),
-    ...settings.map((s) =>
-      row([
-        s['name'],
-        s['type'],
-        s['required'],
-        s['default'],
-        s['secret'] ? 'yes' : 'no',
-        s['env'],
-        s['description'],
-      ]),
+    '| Setting | Required | Default | Description |',
+    '|:--------|:--------:|:-------:|:------------|',
+    ...SETTING_NAMES.map(
+      (name) =>
+        `| ${name} | ${required.has(name) ? 'True' : 'False'} | ${cell(SETTINGS[name].default ?? 'None')} | ${cell(SETTINGS[name].description)}${SETTINGS[name].secret ? ' (secret)' : ''} |`,
     ),
+    '',
+    `A full list of supported settings and capabilities is available by running: \`${NAME} --about\`.`,
+    '',
+    `Every setting can also come from an environment variable: \`${ENV_PREFIX}\` and the setting's name in capitals (for example \`${envName('access_token')}\`), read with \`--config ENV\`.`,
     '',
     '## Streams',
     '',
-    row(['stream', 'endpoint', 'key', 'notes']),
-    row(['---', '---', '---', '---']),
-    ...streams.map((s) =>
-      row([
-        s['name'],
-        s['endpoint'],
-        (s['keys'] as string[]).join(', '),
-        [
-          s['parent'] ? `child of ${String(s['parent'])}` : '',
-          s['requires'] ? `needs ${String(s['requires'])}` : '',
-          s['description'],
-        ]
-          .filter(Boolean)
-          .join('; '),
-      ]),
+    '| Stream | Endpoint | Key | Notes |',
+    '|:-------|:---------|:----|:------|',
+    ...STREAMS.map(
+      (s) =>
+        `| ${s.name} | ${cell(s.base === undefined ? `GET ${s.path}` : `the requests of ${s.base}`)} | ${s.keys.join(', ')} | ${cell(s.description)} |`,
     ),
+    '',
+  ].join('\n');
+}
+
+/** How Meltano names a setting's kind, from its type and secrecy. Numbers stay strings (the tap parses them). */
+export function meltanoKind(name: SettingName): string | undefined {
+  const s = SETTINGS[name];
+  if (s.secret) return 'password';
+  if (s.type === 'date') return 'date_iso8601';
+  if (s.type === 'integer') return 'integer';
+  if (s.type === 'boolean') return 'boolean';
+  return undefined;
+}
+
+/** The Meltano plugin definition (YAML), for `meltano.yml` or `meltano add --custom`. */
+export function meltanoPluginYaml(): string {
+  const quote = (text: string): string => JSON.stringify(text);
+  return [
+    '# The Meltano plugin definition of tap-rdstation-conversas, made from `tap-rdstation-conversas --about`',
+    '# (npm run meltano-plugin writes it; a test checks it agrees). Paste it under `plugins: extractors:` in',
+    '# meltano.yml, after `npm install -g` of this repository has put the executable on the PATH.',
+    `- name: ${NAME}`,
+    '  namespace: tap_rdstation_conversas',
+    `  executable: ${NAME}`,
+    `  capabilities: [${CAPABILITIES.join(', ')}]`,
+    '  settings_group_validation:',
+    `    - [${SETTING_NAMES.filter((n) => SETTINGS[n].required).join(', ')}]`,
+    '  settings:',
+    ...SETTING_NAMES.flatMap((name) => {
+      const kind = meltanoKind(name);
+      return [
+        `    - name: ${name}`,
+        ...(kind ? [`      kind: ${kind}`] : []),
+        ...(SETTINGS[name].secret ? ['      sensitive: true'] : []),
+        `      description: ${quote(SETTINGS[name].description)}`,
+      ];
+    }),
     '',
   ].join('\n');
 }

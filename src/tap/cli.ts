@@ -4,13 +4,14 @@ import { Command, Option } from 'commander';
 import { readConfigSources, readJsonFile, validateConfig } from '../config.js';
 import { ConfigError, InterruptedError } from '../errors.js';
 import { createLogger } from '../log.js';
-import { discover, parseCatalog, selectedStreamNames } from '../singer/catalog.js';
+import { discover, parseCatalog, resolveCatalog } from '../singer/catalog.js';
 import { JsonLinesSink } from '../singer/messages.js';
 import { parseState } from '../singer/state.js';
-import { isRunnable, missingSettings, STREAMS } from '../streams/index.js';
+import { isRunnable, missingSettings, streamByName, STREAMS } from '../streams/index.js';
 import { VERSION } from '../version.js';
 import { about, aboutMarkdown } from './about.js';
 import { checkConnection } from './check.js';
+import { sampleSchemas } from './sample.js';
 import { abortOnSignals, guardStdout, reportFailure } from './main.js';
 import { runSync } from './sync.js';
 
@@ -75,7 +76,8 @@ Exit codes: 0 success, 1 API or runtime failure, 2 bad configuration, 130 interr
   const config = validateConfig(readConfigSources(opts.config));
 
   if (opts.discover) {
-    process.stdout.write(JSON.stringify(discover(STREAMS, config), null, 2) + '\n');
+    const sampled = config.discover_sample ? await sampleSchemas(STREAMS, config, log) : undefined;
+    process.stdout.write(JSON.stringify(discover(STREAMS, config, sampled), null, 2) + '\n');
     return 0;
   }
   if (opts.test) {
@@ -83,9 +85,14 @@ Exit codes: 0 success, 1 API or runtime failure, 2 bad configuration, 130 interr
     log.info('connection test passed');
     return 0;
   }
-  const selected = opts.catalog
-    ? selectedStreamNames(parseCatalog(readJsonFile(opts.catalog, 'catalog')))
-    : STREAMS.filter((s) => isRunnable(s, config)).map((s) => s.name);
+  const fromCatalog = opts.catalog
+    ? resolveCatalog(
+        parseCatalog(readJsonFile(opts.catalog, 'catalog')),
+        (name) => streamByName(name)?.schema,
+        log,
+      )
+    : undefined;
+  const selected = fromCatalog?.names ?? STREAMS.filter((s) => isRunnable(s, config)).map((s) => s.name);
   if (selected.length === 0) log.warn('no stream is selected in the catalog; nothing to do');
   if (!opts.catalog)
     for (const s of STREAMS)
@@ -103,6 +110,7 @@ Exit codes: 0 success, 1 API or runtime failure, 2 bad configuration, 130 interr
       sink,
       log,
       signal: controller.signal,
+      ...(fromCatalog ? { selections: fromCatalog.selections } : {}),
       ...(state ? { state } : {}),
     });
     log.info(

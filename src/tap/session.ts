@@ -5,6 +5,7 @@
 import type { PageResult } from '../http/paging.js';
 import type { Logger } from '../log.js';
 import type { SingerSink } from '../singer/messages.js';
+import { project, type StreamSelection } from '../singer/selection.js';
 import type { StreamBookmark, TapState } from '../singer/state.js';
 import type { StreamDefinition } from '../streams/define.js';
 
@@ -33,6 +34,18 @@ export interface SessionOptions {
   state?: TapState | undefined;
   now: () => number;
   onProgress?: ((event: ProgressEvent) => void) | undefined;
+  /** Field selection and schemas from an input catalog, per stream. */
+  selections?: ReadonlyMap<string, StreamSelection> | undefined;
+}
+
+/** How a stream's records are shaped on their way out. */
+interface Shape {
+  removed: string[][];
+  /** Key fields typed as strings: an integer id from the API becomes its decimal string. */
+  stringKeys: string[];
+  /** Keys seen so far, for a stream keyed by a name (to report duplicates); undefined otherwise. */
+  seen?: Set<string>;
+  duplicates: number;
 }
 
 export class SyncSession {
@@ -41,6 +54,7 @@ export class SyncSession {
   /** Per stream: base records that yielded nothing they should have, by reason (e.g. undecryptable pages). */
   readonly unreadableCounts: Record<string, Record<string, number>> = {};
   readonly log: Logger;
+  private readonly shapes = new Map<string, Shape>();
   private readonly runVersion: number;
   private readonly timeExtracted: string;
 
@@ -66,18 +80,23 @@ export class SyncSession {
     const bookmark = this.state.bookmarks[stream.name] ?? { version: this.runVersion };
     this.state.bookmarks[stream.name] = bookmark;
     this.counts[stream.name] ??= 0;
-    await this.o.sink.write({
-      type: 'SCHEMA',
-      stream: stream.name,
-      schema: stream.schema,
-      key_properties: stream.keys,
+    const selection = this.o.selections?.get(stream.name);
+    const schema = selection?.schema ?? stream.schema;
+    this.shapes.set(stream.name, {
+      removed: selection?.removed ?? [],
+      stringKeys: stream.keys.filter((k) => schema.properties?.[k]?.type === 'string'),
+      ...(stream.keyIsName ? { seen: new Set<string>() } : {}),
+      duplicates: 0,
     });
+    await this.o.sink.write({ type: 'SCHEMA', stream: stream.name, schema, key_properties: stream.keys });
     return bookmark.version;
   }
 
   async emit(stream: StreamDefinition, version: number, page: PageResult): Promise<void> {
     const { sink } = this.o;
-    for (const record of page.records) {
+    const shape = this.shapes.get(stream.name);
+    for (const raw of page.records) {
+      const record = shape ? this.shape(raw, shape) : raw;
       // Wait only when the sink asks to (back-pressure); most writes just append to a buffer.
       const wrote = sink.write({
         type: 'RECORD',
@@ -89,6 +108,20 @@ export class SyncSession {
       if (wrote) await wrote;
     }
     this.counts[stream.name] = (this.counts[stream.name] ?? 0) + page.records.length;
+  }
+
+  private shape(raw: Record<string, unknown>, shape: Shape): Record<string, unknown> {
+    const record = project(raw, shape.removed);
+    for (const key of shape.stringKeys) {
+      const value = record[key];
+      if (typeof value === 'number' || typeof value === 'bigint') record[key] = String(value);
+    }
+    if (shape.seen) {
+      const key = JSON.stringify(shape.stringKeys.map((k) => record[k]));
+      if (shape.seen.has(key)) shape.duplicates += 1;
+      else shape.seen.add(key);
+    }
+    return record;
   }
 
   unreadable(stream: StreamDefinition, reason: string): void {
@@ -121,6 +154,11 @@ export class SyncSession {
     const records = this.counts[stream.name] ?? 0;
     this.o.onProgress?.({ stream: stream.name, records, done: true });
     this.o.log.info(`${stream.name}: ${records} records`);
+    const duplicates = this.shapes.get(stream.name)?.duplicates ?? 0;
+    if (duplicates > 0)
+      this.o.log.warn(
+        `${stream.name}: ${duplicates} record(s) share their key (${stream.keys.join(', ')}, a display name) with another; a target that upserts by key keeps one of each`,
+      );
     for (const [reason, n] of Object.entries(this.unreadableCounts[stream.name] ?? {}))
       this.o.log.warn(`${stream.name}: ${n} page(s) gave no records: ${reason}`);
   }

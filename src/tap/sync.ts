@@ -10,6 +10,7 @@ import { DecryptOutcomes } from '../crypto/outcomes.js';
 import { ConfigError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { SingerSink } from '../singer/messages.js';
+import type { StreamSelection } from '../singer/selection.js';
 import type { TapState } from '../singer/state.js';
 import {
   isChild,
@@ -40,6 +41,8 @@ export interface SyncOptions {
   /** The limiter's burst (requests that may go at once after a quiet spell). */
   burst?: number;
   now?: () => number;
+  /** Field selection and schemas from an input catalog, per stream. */
+  selections?: ReadonlyMap<string, StreamSelection>;
 }
 
 export interface SyncSummary {
@@ -103,6 +106,7 @@ export async function runSync(o: SyncOptions): Promise<SyncSummary> {
     state: o.state,
     now: o.now ?? Date.now,
     onProgress: o.onProgress,
+    selections: o.selections,
   });
 
   try {
