@@ -1,6 +1,7 @@
 /** Test helpers: a sandbox per test file, an in-memory Singer sink, and the CLI as a real subprocess. */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { CatalogStore } from '../src/catalog/store.js';
 import { validateConfig, type TapConfig } from '../src/config.js';
 import { silentLogger } from '../src/log.js';
 import type { SingerMessage, SingerSink } from '../src/singer/messages.js';
@@ -47,6 +48,29 @@ export async function sync(
   const selected = options.selected ?? STREAMS.filter((s) => isRunnable(s, config)).map((s) => s.name);
   const summary = await runSync({ config, selected, sink, log: silentLogger, ...options });
   return { sink, summary };
+}
+
+/** The tap config a pipeline test passes over a source: the sandbox's URL, token and key, and the window. */
+export function sandboxOverrides(sb: Sandbox, start: string, end: string): Record<string, unknown> {
+  return {
+    access_token: sb.token,
+    api_url: sb.url,
+    private_key_jwk: sb.jwk.current,
+    start_date: start,
+    end_date: end,
+    requests_per_minute: 1_000_000,
+    retry_backoff_seconds: 0.01,
+  };
+}
+
+/** Runs a query on a catalog file, read-only, as `conversas query` does. */
+export async function queryCatalog(db: string, sql: string): Promise<Record<string, unknown>[]> {
+  const store = await CatalogStore.open(db, { readOnly: true });
+  try {
+    return await store.query(sql);
+  } finally {
+    await store.close();
+  }
 }
 
 export interface CliResult {

@@ -7,37 +7,20 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CatalogStore } from '../../src/catalog/store.js';
 import type { Logger } from '../../src/log.js';
 import { silentLogger } from '../../src/log.js';
 import { parseSource } from '../../src/pipeline/source.js';
 import { runPipeline } from '../../src/pipeline/sync.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
-import { CONVERSAS_BIN, DAY, dayOf, runCli } from '../helpers.js';
+import { CONVERSAS_BIN, DAY, dayOf, queryCatalog, runCli, sandboxOverrides } from '../helpers.js';
 import { dayWindow, groundTruth } from '../oracle.js';
 
 let sb: Sandbox;
 let dir: string;
 let start: string;
 let end: string;
-const overrides = () => ({
-  access_token: sb.token,
-  api_url: sb.url,
-  private_key_jwk: sb.jwk.current,
-  start_date: start,
-  end_date: end,
-  requests_per_minute: 1_000_000,
-  retry_backoff_seconds: 0.01,
-});
-
-async function query(db: string, sql: string): Promise<Record<string, unknown>[]> {
-  const store = await CatalogStore.open(db, { readOnly: true });
-  try {
-    return await store.query(sql);
-  } finally {
-    await store.close();
-  }
-}
+const overrides = () => sandboxOverrides(sb, start, end);
+const query = queryCatalog;
 
 /** Runs `conversas` in a folder; resolves with its exit code and output. */
 function conversasIn(

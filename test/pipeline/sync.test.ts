@@ -9,32 +9,25 @@ import { parseSource } from '../../src/pipeline/source.js';
 import { runPipeline } from '../../src/pipeline/sync.js';
 import { STREAMS } from '../../src/streams/index.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
-import { CONVERSAS_BIN, DAY, dayOf, expectNoSecrets, runCli, TAP_BIN } from '../helpers.js';
+import {
+  CONVERSAS_BIN,
+  DAY,
+  dayOf,
+  expectNoSecrets,
+  queryCatalog,
+  runCli,
+  sandboxOverrides,
+  TAP_BIN,
+} from '../helpers.js';
 import { groundTruth, dayWindow } from '../oracle.js';
 
 let sb: Sandbox;
 let dir: string;
 let start: string;
 let end: string;
-const overrides = () => ({
-  access_token: sb.token,
-  api_url: sb.url,
-  private_key_jwk: sb.jwk.current,
-  start_date: start,
-  end_date: end,
-  requests_per_minute: 1_000_000,
-  retry_backoff_seconds: 0.01,
-});
+const overrides = () => sandboxOverrides(sb, start, end);
 const dbPath = (name: string) => join(dir, `${name}.duckdb`);
-
-async function query(db: string, sql: string): Promise<Record<string, unknown>[]> {
-  const store = await CatalogStore.open(db);
-  try {
-    return await store.query(sql);
-  } finally {
-    await store.close();
-  }
-}
+const query = queryCatalog;
 const count = async (db: string, table: string) =>
   Number((await query(db, `SELECT count(*) AS n FROM ${table}`))[0]!['n']);
 
