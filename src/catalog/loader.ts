@@ -26,7 +26,7 @@ export interface LoaderOptions {
   settings?: unknown;
   /**
    * Commit a STATE at most this often; one that comes sooner waits for the next commit (rows are never
-   * committed later than their STATE says). 0 commits every STATE (a Singer target that echoes them).
+   * committed later than their STATE says), and is echoed then. 0 commits every STATE.
    */
   stateEveryMs?: number;
   maxBufferBytes?: number;
@@ -116,7 +116,6 @@ export class CatalogLoader implements SingerSink {
         this.heldState = { value: message.value };
         if (Date.now() - this.lastStateAt < (this.o.stateEveryMs ?? 0)) return;
         await this.commit();
-        await this.o.onState?.(message.value);
         return;
       case 'ACTIVATE_VERSION':
         await this.commit();
@@ -186,7 +185,9 @@ export class CatalogLoader implements SingerSink {
       )
       .finally(() => {
         for (const { file } of batches) rmSync(file, { force: true });
-      });
+      })
+      // A STATE is echoed (by a Singer target) only once the rows before it are in.
+      .then(() => (state ? this.o.onState?.(state.value) : undefined));
     if (background) {
       work.catch(() => undefined); // awaited (and rethrown) at the next store operation
       this.inflight = work;

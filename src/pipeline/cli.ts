@@ -115,6 +115,8 @@ async function main(argv: string[]): Promise<number> {
       resolve: (stream) =>
         source.streams[stream]?.selected === false ? undefined : tableFor(source, stream),
       onState: (value) => void process.stdout.write(JSON.stringify(value) + '\n'),
+      // A tap may send a STATE after every contact: commit (and echo) at most one a second.
+      stateEveryMs: 1000,
     });
     try {
       for await (const message of readSingerMessages(process.stdin)) await loader.write(message);

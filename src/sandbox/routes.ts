@@ -110,7 +110,11 @@ export function makeRoutes({ world, envelopes: set, control, keys }: RouteContex
     }
     const limit = intParam(query, 'limit', QUIRKS.reports.defaultLimit, 1, QUIRKS.reports.maxLimit);
     const page = pageParam(query);
-    const all = world.reportsBetween(startDay, endDay);
+    // §5.6: `status=opened` lists attendances still open, `closed` the others.
+    const status = query.get('status');
+    const all = world
+      .reportsBetween(startDay, endDay)
+      .filter((r) => !status || (status === 'opened' ? r['closed'] === false : r['closed'] === true));
     const pages = Math.max(1, Math.ceil(all.length / limit));
     return {
       body: { docs: all.slice((page - 1) * limit, page * limit), total: all.length, limit, page, pages },

@@ -8,7 +8,8 @@
 import { Account } from './account.js';
 import type { EnvelopeSet } from './quirks.js';
 import { CHANNELS, messageContent, SENT_BY, TYPES } from './messages.js';
-import { makeReports } from './reports.js';
+import { makeReports, withActivity } from './reports.js';
+import { Timeline } from './timeline.js';
 import { Rng, hash32 } from './random.js';
 import * as T from './text.js';
 
@@ -78,6 +79,8 @@ export class World {
   private readonly idMask: number;
   /** The account's small lists (employees, flows, templates, …). */
   readonly account: Account;
+  /** The clock after the world's origin (`options.now`): days that passed, with new activity. */
+  readonly timeline: Timeline;
   private reportCache?: Record<string, unknown>[];
 
   constructor(options: Partial<WorldOptions> = {}) {
@@ -87,10 +90,37 @@ export class World {
     this.idPrefix = rng.hex(8);
     this.idMask = hash32(`${this.options.seed}:mask`);
     this.account = new Account(this.options.seed);
+    this.timeline = new Timeline(this.options.seed, now.getTime());
   }
 
-  get now(): number {
+  /** When the seeded world was made: its base messages and reports are older. */
+  get origin(): number {
     return this.options.now.getTime();
+  }
+
+  /** The present: the origin, or later once the clock has moved. */
+  get now(): number {
+    return this.timeline.now;
+  }
+
+  /**
+   * Moves the clock `days` forward with new activity on `share` of the contacts (and on the contacts in
+   * `also`): messages, and the attendances that cover them (see timeline.ts).
+   */
+  advance(days: number, share: number, also: readonly number[] = []): void {
+    this.timeline.advance(days, share, also);
+    this.reportCache = undefined;
+  }
+
+  /** Whether a contact has an attendance still open (opened in the last 89 days, never closed). */
+  openAttendanceOf(index: number): Record<string, unknown> | undefined {
+    const id = this.contactId(index);
+    return this.baseReports().find(
+      (r) =>
+        r['closed'] === false &&
+        (r['customer'] as { id?: unknown } | null)?.id === id &&
+        Date.parse(String(r['created_at'])) >= this.origin - 89 * DAY,
+    );
   }
 
   // ---- contacts -------------------------------------------------------------------------------
@@ -196,7 +226,7 @@ export class World {
     const span = this.options.historyDays * DAY;
     const out: StoredMessage[] = [];
     for (let j = 0; j < n; j++) {
-      const at = this.now - 1000 - Math.floor((rng.next() * span) / 1000) * 1000;
+      const at = this.origin - 1000 - Math.floor((rng.next() * span) / 1000) * 1000;
       const sentBy = rng.weighted(SENT_BY);
       const type = sentBy === 'bot' ? 'text' : rng.weighted(TYPES);
       const channel = rng.weighted(CHANNELS);
@@ -211,6 +241,20 @@ export class World {
         channel,
         at,
       });
+    }
+    if (this.timeline.epochs.length) {
+      const kind = this.timeline.kindOf(index, this.openAttendanceOf(index) !== undefined);
+      for (const epoch of this.timeline.epochs)
+        for (const m of this.timeline.messagesIn(epoch, index, kind))
+          out.push({
+            ...m,
+            created_at: new Date(m.at).toISOString(),
+            status: 'read',
+            is_template_message: false,
+            is_reply: false,
+            type: 'text',
+            channel: 'whatsapp',
+          });
     }
     return out.sort((a, b) => b.at - a.at || (a.content < b.content ? -1 : 1));
   }
@@ -247,9 +291,17 @@ export class World {
 
   // ---- reports (v4) ---------------------------------------------------------------------------
 
-  /** Every attendance report, newest first; generated once. */
+  private baseCache?: Record<string, unknown>[];
+
+  /** The reports the world was seeded with (before any activity on the timeline). */
+  private baseReports(): Record<string, unknown>[] {
+    this.baseCache ??= makeReports(this);
+    return this.baseCache;
+  }
+
+  /** Every attendance report, newest first: the seeded ones, and those the timeline's activity opened. */
   reports(): Record<string, unknown>[] {
-    this.reportCache ??= makeReports(this);
+    this.reportCache ??= withActivity(this, this.baseReports());
     return this.reportCache;
   }
 
