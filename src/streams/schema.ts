@@ -35,9 +35,6 @@ export const dateTime = (description?: string): JsonSchema =>
 export const integer = (description?: string): JsonSchema => nullable('integer', description);
 export const number = (description?: string): JsonSchema => nullable('number', description);
 export const boolean = (description?: string): JsonSchema => nullable('boolean', description);
-/** The sources disagree on the type (e.g. a reports `id`): accept either. */
-export const stringOrInteger = (description?: string): JsonSchema =>
-  nullable(['string', 'integer'], description);
 /** Any JSON value: for fields whose shape is unknown. */
 export const anything = (description?: string): JsonSchema => (description ? { description } : {});
 
