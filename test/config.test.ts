@@ -39,7 +39,7 @@ describe('settings', () => {
       /partition_concurrency must be a positive whole number/,
     );
     expect(() => validateConfig({ access_token: 't', requests_per_minute: 0 }, NOW)).toThrow(
-      /requests_per_minute must be a positive number/,
+      /requests_per_minute must be a positive whole number/,
     );
     expect(() => validateConfig({ access_token: 't', api_url: 'ftp://x' }, NOW)).toThrow(/api_url/);
     expect(() =>
@@ -48,12 +48,15 @@ describe('settings', () => {
   });
 
   it('--about lists every declared setting; "required for" comes from the streams that need it', () => {
-    const settings = about()['settings'] as { name: string; required: unknown; env: string }[];
-    expect(settings.map((s) => s.name)).toEqual(SETTING_NAMES);
-    expect(settings.find((s) => s.name === 'access_token')?.required).toBe(true);
-    expect(settings.find((s) => s.name === 'start_date')?.required).toBe('for messages_history, messages');
-    expect(settings.find((s) => s.name === 'private_key_jwk')?.required).toBe('for messages');
-    expect(settings.find((s) => s.name === 'api_url')?.required).toBe(false);
-    for (const s of settings) expect(s.env).toBe(envName(s.name as (typeof SETTING_NAMES)[number]));
+    const { settings, env_var_prefix } = about() as {
+      settings: { properties: Record<string, { description: string }>; required: string[] };
+      env_var_prefix: string;
+    };
+    expect(Object.keys(settings.properties)).toEqual(SETTING_NAMES);
+    expect(settings.required).toEqual(['access_token']);
+    expect(settings.properties['start_date']!.description).toContain('Needed by messages_history, messages.');
+    expect(settings.properties['private_key_jwk']!.description).toContain('Needed by messages.');
+    expect(settings.properties['api_url']!.description).not.toContain('Needed by');
+    for (const name of SETTING_NAMES) expect(envName(name)).toBe(env_var_prefix + name.toUpperCase());
   });
 });

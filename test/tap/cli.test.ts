@@ -35,15 +35,15 @@ describe('about, discover, version', () => {
     const json = await runCli(TAP_BIN, ['--about']);
     expect(json.code).toBe(0);
     const about = JSON.parse(json.stdout) as {
-      settings: { name: string; secret: boolean; default?: unknown }[];
+      settings: { properties: Record<string, { secret?: boolean; default?: unknown; type: unknown }> };
       streams: unknown[];
     };
-    expect(about.settings.find((s) => s.name === 'access_token')?.secret).toBe(true);
-    expect(about.settings.find((s) => s.name === 'private_key_jwk')?.secret).toBe(true);
-    expect(about.settings.find((s) => s.name === 'requests_per_minute')?.default).toBe(45);
+    expect(about.settings.properties['access_token']?.secret).toBe(true);
+    expect(about.settings.properties['private_key_jwk']?.secret).toBe(true);
+    expect(about.settings.properties['requests_per_minute']).toMatchObject({ type: 'integer', default: 45 });
     expect(about.streams).toHaveLength(STREAMS.length);
     const md = await runCli(TAP_BIN, ['--about', '--format', 'markdown']);
-    expect(md.stdout).toMatch(/\| access_token \| string \| true \|/);
+    expect(md.stdout).toMatch(/\| access_token \| True \| None \| .*\(secret\) \|/);
   });
 
   it('--discover prints every stream with FULL_TABLE metadata; history and messages are off by default without start_date', async () => {
