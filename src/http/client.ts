@@ -8,8 +8,6 @@ import type { Logger } from '../log.js';
 import { describeBody, readCapped } from './body.js';
 import { RateLimiter, sleep } from './limiter.js';
 
-export { describeBody } from './body.js';
-
 export type QueryValue = string | number | readonly string[] | undefined;
 export type Query = Record<string, QueryValue>;
 

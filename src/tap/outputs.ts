@@ -7,7 +7,7 @@ import type { PartitionProgress } from '../singer/state.js';
 import type { DeriveScope, DerivedStream, ReadStream, StreamDefinition } from '../streams/define.js';
 import type { Progress, SyncSession } from './session.js';
 
-export class StreamOutputs {
+export class StreamOutputs<R extends ReadStream = ReadStream> {
   /** What is still due: streams finished in an interrupted run are left out. */
   readonly streams: StreamDefinition[];
   private readonly emitRead: boolean;
@@ -16,7 +16,7 @@ export class StreamOutputs {
 
   constructor(
     private readonly session: SyncSession,
-    readonly read: ReadStream,
+    readonly read: R,
     emitRead: boolean,
     derived: readonly DerivedStream[],
   ) {

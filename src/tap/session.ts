@@ -43,8 +43,9 @@ interface Shape {
   removed: string[][];
   /** Key fields typed as strings: an integer id from the API becomes its decimal string. */
   stringKeys: string[];
-  /** Keys seen so far, for a stream keyed by a name (to report duplicates); undefined otherwise. */
+  /** Key values seen so far, for a stream keyed by a name (to report duplicates); undefined otherwise. */
   seen?: Set<string>;
+  keys: string[];
   duplicates: number;
 }
 
@@ -86,6 +87,7 @@ export class SyncSession {
       removed: selection?.removed ?? [],
       stringKeys: stream.keys.filter((k) => schema.properties?.[k]?.type === 'string'),
       ...(stream.keyIsName ? { seen: new Set<string>() } : {}),
+      keys: stream.keys,
       duplicates: 0,
     });
     await this.o.sink.write({ type: 'SCHEMA', stream: stream.name, schema, key_properties: stream.keys });
@@ -117,7 +119,7 @@ export class SyncSession {
       if (typeof value === 'number' || typeof value === 'bigint') record[key] = String(value);
     }
     if (shape.seen) {
-      const key = JSON.stringify(shape.stringKeys.map((k) => record[k]));
+      const key = JSON.stringify(shape.keys.map((k) => record[k]));
       if (shape.seen.has(key)) shape.duplicates += 1;
       else shape.seen.add(key);
     }
@@ -164,9 +166,9 @@ export class SyncSession {
   }
 
   /** Records a stream's progress (written with the next STATE). */
-  save(stream: StreamDefinition, bookmark: StreamBookmark, syncing = true): void {
+  save(stream: StreamDefinition, bookmark: StreamBookmark): void {
     this.state.bookmarks[stream.name] = bookmark;
-    if (syncing) this.state.currently_syncing = stream.name;
+    this.state.currently_syncing = stream.name;
   }
 
   async writeState(): Promise<void> {

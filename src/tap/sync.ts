@@ -151,7 +151,7 @@ function plan(streams: readonly StreamDefinition[], session: SyncSession): Task[
   const derived = streams.filter(isDerived);
   const reads = [...new Set([...streams.filter(isRead), ...derived.map(baseOf)])];
   /** What a read writes; `write: false` for a parent read again only for its keys. */
-  const outputsOf = (read: ReadStream, write = true): StreamOutputs =>
+  const outputsOf = <R extends ReadStream>(read: R, write = true): StreamOutputs<R> =>
     new StreamOutputs(
       session,
       read,
@@ -207,7 +207,7 @@ async function syncStream(outputs: StreamOutputs, reader: StreamReader): Promise
 /** A parent (written or only read for its keys) and one child's partitions, concurrently. */
 async function syncFamily(
   parent: StreamOutputs,
-  child: StreamOutputs,
+  child: StreamOutputs<ChildStream>,
   reader: StreamReader,
   session: SyncSession,
   config: TapConfig,
@@ -216,7 +216,7 @@ async function syncFamily(
   const resume = child.resume();
   await child.begin();
   const concurrency = Math.max(1, Math.floor(config.partition_concurrency));
-  const link = (child.read as ChildStream).parent;
+  const link = child.read.parent;
   const parentScope: DeriveScope = new Map();
   let parentTotal: number | undefined;
   let lastState = 0;
