@@ -179,6 +179,18 @@ export const SETTINGS = {
       throw new ConfigError(`${name} must be true or false`);
     },
   }),
+  lookback_days: numberSetting(
+    "Incremental runs re-read this much before the last run's end (late arrivals, clocks), in days; fractions allowed (0.02 ≈ 30 minutes, for runs every few minutes).",
+    3,
+    false,
+    true,
+  ),
+  full_sync_every_days: numberSetting(
+    'An incremental stream gets a full pass when its last one is at least this many days old (it brings what incremental runs cannot see); 0 = only when asked.',
+    7,
+    false,
+    true,
+  ),
   state_interval_seconds: numberSetting(
     'At most how often progress through partitions (history per contact) is written as STATE; 0 writes it as soon as a partition is complete, so an interruption costs only the partitions in flight.',
     0,

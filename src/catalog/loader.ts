@@ -60,7 +60,10 @@ export interface LoadedTable {
   seconds: number;
 }
 
-/** Streams whose records carry no version are activated when the input ends (other taps). */
+/**
+ * Streams whose records carry no version (an incremental stream, other taps) are activated when the input
+ * ends: merged by key into the current table (replacing it when the stream has no key).
+ */
 const UNVERSIONED = 0;
 
 export class CatalogLoader implements SingerSink {
@@ -203,7 +206,9 @@ export class CatalogLoader implements SingerSink {
     if (!info?.target) return;
     const buffer = await this.bufferFor(stream, version, info);
     await this.inflight;
-    await this.o.store.markReady(info.target, buffer.pending, info.keys);
+    // Records without a version are an incremental stream's (or another tap's): merged by key into the table.
+    const mode = version === UNVERSIONED && info.keys.length > 0 ? 'merge' : 'full';
+    await this.o.store.markReady(info.target, buffer.pending, info.keys, mode);
     this.buffers.delete(bufferKey(stream, version));
   }
 

@@ -6,10 +6,10 @@
 import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
 import { UserError } from '../errors.js';
 import { readJsonColumns, type Column } from './columns.js';
-import type { Pending, TableInfo, TableTarget, VersionInfo } from './types.js';
+import type { Pending, TableInfo, TableTarget, VersionInfo, VersionMode } from './types.js';
 import { META, qualified, Versions, VERSIONS_SCHEMA, type Activated } from './versions.js';
 
-export type { Pending, TableInfo, TableTarget, VersionInfo } from './types.js';
+export type { Pending, TableInfo, TableTarget, VersionInfo, VersionMode } from './types.js';
 export type { Activated } from './versions.js';
 export { SANDBOX_SOURCE, VERSIONS_SCHEMA } from './versions.js';
 
@@ -71,6 +71,7 @@ export class CatalogStore {
         physical VARCHAR, rows BIGINT, status VARCHAR, created_at TIMESTAMPTZ, activated_at TIMESTAMPTZ, superseded_at TIMESTAMPTZ);
       ALTER TABLE ${META}.versions ADD COLUMN IF NOT EXISTS source VARCHAR;
       ALTER TABLE ${META}.versions ADD COLUMN IF NOT EXISTS keys JSON;
+      ALTER TABLE ${META}.versions ADD COLUMN IF NOT EXISTS mode VARCHAR;
       CREATE TABLE IF NOT EXISTS ${META}.state (source VARCHAR PRIMARY KEY, value JSON, updated_at TIMESTAMPTZ);
       ALTER TABLE ${META}.state ADD COLUMN IF NOT EXISTS settings JSON;`);
     return store;
@@ -133,8 +134,8 @@ export class CatalogStore {
   }
 
   /** A stream is whole: its version is ready, to become current with the rest of the sync. */
-  markReady(target: TableTarget, pending: Pending, keys: string[]): Promise<void> {
-    return this.transaction(() => this.versions_.markReady(target, pending, keys));
+  markReady(target: TableTarget, pending: Pending, keys: string[], mode: VersionMode): Promise<void> {
+    return this.transaction(() => this.versions_.markReady(target, pending, keys, mode));
   }
 
   /** The sync is whole: every ready version of the source becomes current, in one transaction. */
@@ -177,7 +178,7 @@ export class CatalogStore {
       ? (table.split('.', 2) as [string, string])
       : [undefined, table];
     const rows = await this.rows(
-      `SELECT layer, table_name, version, status, rows, created_at::VARCHAR AS c, activated_at::VARCHAR AS a, superseded_at::VARCHAR AS s, physical
+      `SELECT layer, table_name, version, status, coalesce(mode, 'full') AS mode, rows, created_at::VARCHAR AS c, activated_at::VARCHAR AS a, superseded_at::VARCHAR AS s, physical
        FROM ${META}.versions WHERE table_name = $1 AND ($2::VARCHAR IS NULL OR layer = $2) ORDER BY layer, version DESC`,
       [name, layer ?? null],
     );
@@ -186,6 +187,7 @@ export class CatalogStore {
       table: String(r['table_name']),
       version: Number(r['version']),
       status: String(r['status']) as VersionInfo['status'],
+      mode: String(r['mode']) as VersionMode,
       rows: r['rows'] === null ? null : Number(r['rows']),
       created_at: String(r['c']),
       activated_at: (r['a'] as string | null) ?? null,

@@ -17,11 +17,15 @@ export interface TableInfo {
   last_sync: string;
 }
 
+/** How a version was made: a whole new table (`full`), or the previous one with new rows merged by key (`merge`). */
+export type VersionMode = 'full' | 'merge';
+
 export interface VersionInfo {
   layer: string;
   table: string;
   version: number;
   status: 'pending' | 'ready' | 'current' | 'superseded';
+  mode: VersionMode;
   rows: number | null;
   created_at: string;
   activated_at: string | null;

@@ -7,7 +7,7 @@
 import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
 import { UserError } from '../errors.js';
 import { EXTRA_COLUMN, quoteIdent, SEQUENCE_COLUMN, sqlType, type Column } from './columns.js';
-import type { Pending, TableTarget } from './types.js';
+import type { Pending, TableTarget, VersionMode } from './types.js';
 
 export const META = '_conversas';
 export const VERSIONS_SCHEMA = '_conversas_versions';
@@ -103,23 +103,26 @@ export class Versions {
     return { physical, version, nextSequence: 1 };
   }
 
-  /** A stream is whole: its version waits, ready, for the end of the sync. An older ready version is dropped. */
-  async markReady(target: TableTarget, pending: Pending, keys: string[]): Promise<void> {
+  /**
+   * A stream is whole: its version waits, ready, for the end of the sync. An older ready version is dropped.
+   * A `merge` version holds only new rows: it becomes the current rows with these merged in by key.
+   */
+  async markReady(target: TableTarget, pending: Pending, keys: string[], mode: VersionMode): Promise<void> {
     const older = await this.rows(
       `SELECT physical FROM ${META}.versions WHERE layer = $1 AND table_name = $2 AND status = 'ready' AND physical <> $3`,
       [target.layer, target.name, pending.physical],
     );
     for (const row of older) await this.drop(target, String(row['physical']));
     await this.db.run(
-      `UPDATE ${META}.versions SET status = 'ready', keys = $4::JSON WHERE layer = $1 AND table_name = $2 AND physical = $3`,
-      [target.layer, target.name, pending.physical, JSON.stringify(keys)],
+      `UPDATE ${META}.versions SET status = 'ready', keys = $4::JSON, mode = $5 WHERE layer = $1 AND table_name = $2 AND physical = $3`,
+      [target.layer, target.name, pending.physical, JSON.stringify(keys), mode],
     );
   }
 
   /** Every ready version of a source becomes current (the caller holds one transaction around it). */
   async activateReady(source: string, retentionDays: number): Promise<Activated[]> {
     const ready = await this.rows(
-      `SELECT layer, table_name, folder, stream, version, physical, keys::VARCHAR AS keys FROM ${META}.versions WHERE source = $1 AND status = 'ready' ORDER BY layer, table_name`,
+      `SELECT layer, table_name, folder, stream, version, physical, keys::VARCHAR AS keys, coalesce(mode, 'full') AS mode FROM ${META}.versions WHERE source = $1 AND status = 'ready' ORDER BY layer, table_name`,
       [source],
     );
     const out: Activated[] = [];
@@ -135,7 +138,7 @@ export class Versions {
       out.push({
         target,
         version: pending.version,
-        rows: await this.activate(target, pending, keys, retentionDays),
+        rows: await this.activate(target, pending, keys, retentionDays, String(row['mode']) as VersionMode),
       });
     }
     return out;
@@ -163,10 +166,12 @@ export class Versions {
     pending: Pending,
     keys: string[],
     retentionDays: number,
+    mode: VersionMode,
   ): Promise<number> {
     const source = qualified(VERSIONS_SCHEMA, pending.physical);
     const physical = physicalName(target, pending.version);
     const final = qualified(VERSIONS_SCHEMA, physical);
+    if (mode === 'merge') await this.carryOver(target, pending.physical, keys);
     // Keep the latest row per key; without duplicates (the usual case) the pending table simply becomes
     // the version: no copy. Rows without a key are never merged.
     const keyList = keys.map(quoteIdent).join(', ');
@@ -201,16 +206,59 @@ export class Versions {
       `UPDATE ${META}.versions SET status = 'current', physical = $3, rows = $4, activated_at = $5::TIMESTAMPTZ WHERE layer = $1 AND table_name = $2 AND physical = $6`,
       [target.layer, target.name, physical, rows, at, pending.physical],
     );
-    await this.expire(target, retentionDays);
+    await this.expire(target, retentionDays, mode);
     return rows;
   }
 
-  /** Drops versions superseded more than `retentionDays` ago. */
-  private async expire(target: TableTarget, retentionDays: number): Promise<void> {
-    const cutoff = new Date(this.now().getTime() - retentionDays * 86_400_000).toISOString();
+  /**
+   * A merge version: the current version's rows whose key the new rows do not have join them (as older rows,
+   * sequence 0), in the columns both share. Rows without a key are carried over as they are.
+   */
+  private async carryOver(target: TableTarget, pending: string, keys: string[]): Promise<void> {
+    const [current] = await this.rows(
+      `SELECT physical FROM ${META}.versions WHERE layer = $1 AND table_name = $2 AND status = 'current'`,
+      [target.layer, target.name],
+    );
+    if (!current) return;
+    const columnsOf = async (table: string): Promise<string[]> =>
+      (
+        await this.rows(
+          `SELECT column_name FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2`,
+          [VERSIONS_SCHEMA, table],
+        )
+      ).map((r) => String(r['column_name']));
+    const old = new Set(await columnsOf(String(current['physical'])));
+    const shared = (await columnsOf(pending)).filter((c) => old.has(c) && c !== SEQUENCE_COLUMN);
+    const list = shared.map(quoteIdent).join(', ');
+    const from = qualified(VERSIONS_SCHEMA, String(current['physical']));
+    const into = qualified(VERSIONS_SCHEMA, pending);
+    const sameKey = keys.map((k) => `n.${quoteIdent(k)} = c.${quoteIdent(k)}`).join(' AND ');
+    await this.db.run(
+      `INSERT INTO ${into} (${list}, ${SEQUENCE_COLUMN}) SELECT ${shared.map((c) => `c.${quoteIdent(c)}`).join(', ')}, 0 FROM ${from} c` +
+        (keys.length ? ` WHERE NOT EXISTS (SELECT 1 FROM ${into} n WHERE ${sameKey})` : ''),
+    );
+  }
+
+  /**
+   * Drops versions superseded more than `retentionDays` ago. A merge version (an incremental run, perhaps every
+   * few minutes) also drops the versions it and its like superseded earlier the same day: one a day is kept.
+   */
+  private async expire(target: TableTarget, retentionDays: number, mode: VersionMode): Promise<void> {
+    const now = this.now();
+    const cutoff = new Date(now.getTime() - retentionDays * 86_400_000).toISOString();
     const old = await this.rows(
-      `SELECT physical FROM ${META}.versions WHERE layer = $1 AND table_name = $2 AND status = 'superseded' AND superseded_at <= $3::TIMESTAMPTZ`,
-      [target.layer, target.name, cutoff],
+      `SELECT physical FROM ${META}.versions WHERE layer = $1 AND table_name = $2 AND status = 'superseded' AND (superseded_at <= $3::TIMESTAMPTZ` +
+        (mode === 'merge'
+          ? ` OR (superseded_at >= $4::TIMESTAMPTZ AND superseded_at < $5::TIMESTAMPTZ AND version < (SELECT max(version) FROM ${META}.versions WHERE layer = $1 AND table_name = $2 AND status = 'superseded')))`
+          : ')'),
+      [
+        target.layer,
+        target.name,
+        cutoff,
+        ...(mode === 'merge'
+          ? [new Date(Math.floor(now.getTime() / 86_400_000) * 86_400_000).toISOString(), now.toISOString()]
+          : []),
+      ],
     );
     for (const row of old) await this.drop(target, String(row['physical']));
   }

@@ -45,6 +45,7 @@ async function syncOnce(
       log,
       signal,
       fresh: Boolean(opts.fresh),
+      full: Boolean(opts.full),
       ...(demo ? { overrides: demo.overrides } : {}),
       onProgress: (e) => progress.update(e),
     });
@@ -81,7 +82,8 @@ async function main(argv: string[]): Promise<number> {
       .command('sync')
       .description('run the tap and load the result into the catalog (resumes an interrupted sync)'),
   )
-    .option('--fresh', 'ignore a saved STATE and start a new full sync')
+    .option('--fresh', 'ignore the saved STATE: no resume, and incremental streams start with a full pass')
+    .option('--full', "a full pass of the incremental streams now (the seed's additional full sync)")
     .action(async (opts: SourceOptions) => {
       const source = loadSource(opts);
       const controller = new AbortController();
@@ -154,7 +156,7 @@ async function main(argv: string[]): Promise<number> {
       try {
         const { runs, failures } = await runOnSchedule({
           expression,
-          run: () => syncOnce(source, { ...opts, fresh: false }, log, demo, controller.signal),
+          run: () => syncOnce(source, { ...opts, fresh: false, full: false }, log, demo, controller.signal),
           onFailure: (error) => reportFailure(PROGRAM, error),
           maxRuns: opts.maxRuns === undefined ? undefined : Number(opts.maxRuns),
           signal: controller.signal,
@@ -201,6 +203,7 @@ async function main(argv: string[]): Promise<number> {
           'table',
           'version',
           'status',
+          'mode',
           'rows',
           'activated_at',
           'superseded_at',

@@ -23,6 +23,7 @@ export interface SourceOptions extends NamingOptions {
   contacts?: string;
   config: string[];
   fresh?: boolean;
+  full?: boolean;
 }
 
 /** Naming and retention flags, over the source file's values. */

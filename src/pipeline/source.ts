@@ -7,6 +7,7 @@ import { Cron } from 'croner';
 import { readConfigSources, readJsonFile, type RawConfig, type TapConfig } from '../config.js';
 import { ConfigError } from '../errors.js';
 import type { TableTarget } from '../catalog/store.js';
+import type { ReplicationMethod } from '../singer/catalog.js';
 import { isRunnable, STREAMS } from '../streams/index.js';
 
 export interface StreamSettings {
@@ -14,6 +15,8 @@ export interface StreamSettings {
   layer?: string;
   folder?: string;
   table?: string;
+  /** The seed's sync type: merge what changed (where offered), or replace the whole table (the default). */
+  sync?: 'incremental' | 'full_table';
 }
 
 export interface Source {
@@ -25,6 +28,8 @@ export interface Source {
   folder: string;
   table_prefix: string;
   schedule?: string;
+  /** Cron: when incremental streams get an additional full pass (besides `full_sync_every_days`). */
+  full_sync_schedule?: string;
   retention_days: number;
   streams: Record<string, StreamSettings>;
 }
@@ -81,8 +86,11 @@ export function parseSource(raw: RawConfig, baseDir = process.cwd()): Source {
   if (typeof streams !== 'object' || Array.isArray(streams))
     throw new ConfigError('streams must be an object keyed by stream name');
   // Any stream name: `conversas load` takes another tap's streams too; `sync` checks them against ours.
-  for (const [name, settings] of Object.entries(streams))
+  for (const [name, settings] of Object.entries(streams)) {
     if (!settings || typeof settings !== 'object') throw new ConfigError(`streams.${name} must be an object`);
+    if (settings.sync !== undefined && settings.sync !== 'incremental' && settings.sync !== 'full_table')
+      throw new ConfigError(`streams.${name}.sync must be "incremental" or "full_table"`);
+  }
   const retention = raw['retention_days'] ?? 7;
   if (typeof retention !== 'number' || !(retention >= 0))
     throw new ConfigError('retention_days must be a number of days ≥ 0');
@@ -98,6 +106,8 @@ export function parseSource(raw: RawConfig, baseDir = process.cwd()): Source {
     streams,
   };
   if (raw['schedule'] !== undefined) source.schedule = checkSchedule(String(raw['schedule']));
+  if (raw['full_sync_schedule'] !== undefined)
+    source.full_sync_schedule = checkSchedule(String(raw['full_sync_schedule']));
   // Every table name starts with folder + prefix: check them once, whatever the streams turn out to be.
   const start = `${source.folder}${source.table_prefix}`;
   if (start) checkName('folder + table_prefix', start);
@@ -128,10 +138,24 @@ export function tableFor(source: Source, stream: string): TableTarget {
  * Names in the source file must be this tap's streams.
  */
 export function selectedStreams(source: Source, config: TapConfig): string[] {
-  for (const name of Object.keys(source.streams))
-    if (!STREAMS.some((s) => s.name === name))
+  for (const [name, settings] of Object.entries(source.streams)) {
+    const stream = STREAMS.find((s) => s.name === name);
+    if (!stream)
       throw new ConfigError(
         `streams.${name}: no such stream (known: ${STREAMS.map((s) => s.name).join(', ')})`,
       );
+    if (settings.sync === 'incremental' && !stream.incremental)
+      throw new ConfigError(
+        `streams.${name}.sync: ${name} is full_table only${stream.fullTableOnly ? ` (${stream.fullTableOnly})` : ''}`,
+      );
+  }
   return STREAMS.filter((s) => source.streams[s.name]?.selected ?? isRunnable(s, config)).map((s) => s.name);
 }
+
+/** The replication method of each stream the source syncs incrementally. */
+export const replicationMethods = (source: Source): Map<string, ReplicationMethod> =>
+  new Map(
+    Object.entries(source.streams).flatMap(([name, s]) =>
+      s.sync ? [[name, s.sync === 'incremental' ? 'INCREMENTAL' : 'FULL_TABLE'] as const] : [],
+    ),
+  );

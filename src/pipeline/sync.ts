@@ -8,9 +8,10 @@ import { UserError, InterruptedError } from '../errors.js';
 import { CatalogLoader, type LoadedTable } from '../catalog/loader.js';
 import { CatalogStore } from '../catalog/store.js';
 import type { Logger } from '../log.js';
-import { parseState } from '../singer/state.js';
+import { Cron } from 'croner';
+import { parseState, unfinishedStreams, withoutProgress, type TapState } from '../singer/state.js';
 import { runSync, type ProgressEvent, type SyncSummary } from '../tap/sync.js';
-import { selectedStreams, tableFor, type Source } from './source.js';
+import { replicationMethods, selectedStreams, tableFor, type Source } from './source.js';
 import { renderTable } from './table.js';
 
 export interface PipelineOptions {
@@ -22,6 +23,8 @@ export interface PipelineOptions {
   overrides?: RawConfig;
   /** Ignore a saved STATE and start a new full sync. */
   fresh?: boolean;
+  /** A full pass of the incremental streams now (`conversas sync --full`). */
+  full?: boolean;
   onProgress?: (event: ProgressEvent) => void;
   now?: () => Date;
 }
@@ -60,6 +63,30 @@ function differences(saved: unknown, now: SyncSettings): string | undefined {
   return changed.length ? `${changed.map(([, label]) => label).join(', ')} changed` : undefined;
 }
 
+/** Whether a saved STATE is of this account and history start (its incremental bookmarks apply). */
+function sameOrigin(saved: unknown, now: SyncSettings): boolean {
+  const old = (saved ?? {}) as Partial<SyncSettings>;
+  return (
+    saved === null ||
+    saved === undefined ||
+    (old.api_url === now.api_url && old.start_date === now.start_date)
+  );
+}
+
+/** The source's `full_sync_schedule` fired since the oldest last full pass of its incremental streams. */
+function fullSyncScheduled(source: Source, state: TapState, now: number, log: Logger): boolean {
+  if (!source.full_sync_schedule) return false;
+  const passes = Object.values(state.bookmarks).flatMap((b) =>
+    b.last_full_sync_at ? [Date.parse(b.last_full_sync_at)] : [],
+  );
+  if (passes.length === 0) return false;
+  const next = new Cron(source.full_sync_schedule, { paused: true }).nextRun(new Date(Math.min(...passes)));
+  const due = next !== null && next.getTime() <= now;
+  if (due)
+    log.info(`full pass: full_sync_schedule "${source.full_sync_schedule}" fired at ${next.toISOString()}`);
+  return due;
+}
+
 export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
   const raw = { ...o.source.config, ...o.overrides };
   let config = validateConfig(raw);
@@ -90,15 +117,18 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
   try {
     const saved = o.fresh ? undefined : await store.loadState(o.source.name);
     let state = parseState(saved?.value);
-    let resumed = Object.keys(state.bookmarks).length > 0;
+    const unfinished = unfinishedStreams(state);
+    let resumed = unfinished.length > 0;
     const why = resumed ? differences(saved?.settings, settings) : undefined;
     if (why) {
       o.log.warn(`not resuming the interrupted sync (${why} since): starting over`);
-      state = { bookmarks: {} };
+      state = withoutProgress(state);
       resumed = false;
     }
+    // Bookmarks of incremental streams hold for the same account and history start only.
+    if (!sameOrigin(saved?.settings, settings)) state = { bookmarks: {} };
     if (resumed) {
-      o.log.info(`resuming the interrupted sync (${Object.keys(state.bookmarks).join(', ')})`);
+      o.log.info(`resuming the interrupted sync (${unfinished.join(', ')})`);
       // "Today" is the day the interrupted run started: a resume the next day reads the same window.
       const savedEnd = (saved?.settings as SyncSettings).end_date;
       if (endSetting === null && savedEnd !== config.end_date) {
@@ -106,6 +136,8 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
         settings.end_date = savedEnd;
       }
     } else await store.discardUnfinished(o.source.name);
+    const now = o.now ? () => o.now!().getTime() : Date.now;
+    const full = o.full === true || fullSyncScheduled(o.source, state, now(), o.log);
     let tap: SyncSummary;
     try {
       tap = await runSync({
@@ -113,7 +145,10 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
         selected,
         sink: loader,
         log: o.log,
-        ...(resumed ? { state } : {}),
+        state,
+        methods: replicationMethods(o.source),
+        full,
+        now,
         ...(o.signal ? { signal: o.signal } : {}),
         ...(o.onProgress ? { onProgress: o.onProgress } : {}),
       });

@@ -9,7 +9,7 @@ import { Account } from './account.js';
 import type { EnvelopeSet } from './quirks.js';
 import { makeContact } from './contact.js';
 import { CHANNELS, messageContent, SENT_BY, TYPES } from './messages.js';
-import { makeReports, withActivity } from './reports.js';
+import { epochReports, makeReports, withActivity, type EpochReports } from './reports.js';
 import { Timeline } from './timeline.js';
 import { Rng, hash32 } from './random.js';
 
@@ -112,15 +112,20 @@ export class World {
     this.reportCache = undefined;
   }
 
+  private openByContact?: Map<unknown, Record<string, unknown>>;
+
   /** Whether a contact has an attendance still open (opened in the last 89 days, never closed). */
   openAttendanceOf(index: number): Record<string, unknown> | undefined {
-    const id = this.contactId(index);
-    return this.baseReports().find(
-      (r) =>
-        r['closed'] === false &&
-        (r['customer'] as { id?: unknown } | null)?.id === id &&
-        Date.parse(String(r['created_at'])) >= this.origin - 89 * DAY,
-    );
+    if (!this.openByContact) {
+      this.openByContact = new Map();
+      // Reports are newest first: the first open one of a contact is its latest.
+      for (const r of this.baseReports()) {
+        const id = (r['customer'] as { id?: unknown } | null)?.id;
+        if (r['closed'] === false && Date.parse(String(r['created_at'])) >= this.origin - 89 * DAY)
+          if (id !== undefined && !this.openByContact.has(id)) this.openByContact.set(id, r);
+      }
+    }
+    return this.openByContact.get(this.contactId(index));
   }
 
   // ---- contacts -------------------------------------------------------------------------------
@@ -248,9 +253,14 @@ export class World {
     return this.baseCache;
   }
 
+  /** Per epoch of the timeline, what its activity did to reports (computed once per epoch). */
+  private readonly epochCache: EpochReports[] = [];
+
   /** Every attendance report, newest first: the seeded ones, and those the timeline's activity opened. */
   reports(): Record<string, unknown>[] {
-    this.reportCache ??= withActivity(this, this.baseReports());
+    for (const epoch of this.timeline.epochs.slice(this.epochCache.length))
+      this.epochCache.push(epochReports(this, epoch));
+    this.reportCache ??= withActivity(this.baseReports(), this.epochCache);
     return this.reportCache;
   }
 

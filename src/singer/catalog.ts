@@ -6,6 +6,8 @@ import { isRunnable, type StreamDefinition } from '../streams/define.js';
 import { selectionOf, type StreamSelection } from './selection.js';
 import type { JsonSchema } from '../streams/schema.js';
 
+export type ReplicationMethod = 'INCREMENTAL' | 'FULL_TABLE';
+
 export interface MetadataEntry {
   breadcrumb: string[];
   metadata: Record<string, unknown>;
@@ -34,7 +36,10 @@ export function discover(
         inclusion: 'available',
         'selected-by-default': isRunnable(s, config),
         'table-key-properties': s.keys,
-        'forced-replication-method': 'FULL_TABLE',
+        // FULL_TABLE unless asked: `replication-method: INCREMENTAL` in the catalog (Meltano's metadata) switches.
+        ...(s.incremental
+          ? { 'valid-replication-keys': [s.incremental.replicationKey], 'replication-method': 'FULL_TABLE' }
+          : { 'forced-replication-method': 'FULL_TABLE' }),
       };
       if (s.parent) root['parent-tap-stream-id'] = s.parent.stream;
       const schema = sampled?.get(s.name) ?? s.schema;
@@ -42,7 +47,12 @@ export function discover(
         tap_stream_id: s.name,
         stream: s.name,
         // The stream's description (what it needs, where it comes from) travels with its schema.
-        schema: { description: s.description, ...schema },
+        schema: {
+          description: s.fullTableOnly
+            ? `${s.description} FULL_TABLE only: ${s.fullTableOnly}.`
+            : s.description,
+          ...schema,
+        },
         key_properties: s.keys,
         metadata: [{ breadcrumb: [], metadata: root }, ...propertyMetadata(schema, s.keys, [])],
       };
@@ -82,17 +92,39 @@ export function parseCatalog(value: unknown): Catalog {
  */
 export function resolveCatalog(
   catalog: Catalog,
-  schemaOf: (stream: string) => JsonSchema | undefined,
+  streamOf: (stream: string) => StreamDefinition | undefined,
   log: Logger,
-): { names: string[]; selections: Map<string, StreamSelection> } {
+): { names: string[]; selections: Map<string, StreamSelection>; methods: Map<string, ReplicationMethod> } {
   const names = selectedStreamNames(catalog);
   const selections = new Map<string, StreamSelection>();
+  const methods = new Map<string, ReplicationMethod>();
   for (const entry of catalog.streams) {
-    const fallback = schemaOf(entry.tap_stream_id);
-    if (names.includes(entry.tap_stream_id) && fallback)
-      selections.set(entry.tap_stream_id, selectionOf(entry, fallback, log));
+    const stream = streamOf(entry.tap_stream_id);
+    if (!names.includes(entry.tap_stream_id) || !stream) continue;
+    selections.set(entry.tap_stream_id, selectionOf(entry, stream.schema, log));
+    const method = replicationMethodOf(entry);
+    if (method === 'INCREMENTAL' && !stream.incremental)
+      log.warn(
+        `${stream.name}: INCREMENTAL asked for, but the stream is FULL_TABLE only${stream.fullTableOnly ? ` (${stream.fullTableOnly})` : ''}: syncing it in full`,
+      );
+    else if (method) methods.set(stream.name, method);
   }
-  return { names, selections };
+  return { names, selections, methods };
+}
+
+/** `replication-method` on breadcrumb [] (Meltano writes it there), else the legacy entry field. */
+function replicationMethodOf(entry: CatalogEntry): ReplicationMethod | undefined {
+  const root = entry.metadata?.find(
+    (m) => Array.isArray(m.breadcrumb) && m.breadcrumb.length === 0,
+  )?.metadata;
+  const value =
+    root?.['replication-method'] ?? (entry as { replication_method?: unknown }).replication_method;
+  if (value === undefined || value === null || value === '') return undefined;
+  const method = String(value).toUpperCase();
+  if (method === 'INCREMENTAL' || method === 'FULL_TABLE') return method;
+  throw new ConfigError(
+    `catalog: ${entry.tap_stream_id} has replication-method "${String(value)}"; use INCREMENTAL or FULL_TABLE`,
+  );
 }
 
 /** The names of the selected streams: `selected` on breadcrumb [] first, then the legacy stream flag. */

@@ -7,6 +7,7 @@ export interface SchemaMessage {
   stream: string;
   schema: JsonSchema;
   key_properties: string[];
+  bookmark_properties?: string[];
 }
 export interface RecordMessage {
   type: 'RECORD';

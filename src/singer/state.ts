@@ -1,5 +1,5 @@
 /**
- * STATE for full-table syncs that can resume (README "Resuming"). One Singer table version per stream, reused on
+ * STATE for syncs that can resume (README "Resuming") and for incremental streams (README "Incremental"). One Singer table version per stream, reused on
  * resume, so a target replaces a table only once the stream is whole. A child stream's progress is kept as
  * a watermark in the parent's order plus the few partitions done beyond it: its size does not grow with the
  * number of contacts.
@@ -16,9 +16,63 @@ export interface PartitionProgress {
   done_positions: number[];
 }
 
-export interface StreamBookmark extends Partial<PartitionProgress> {
-  version: number;
+/** How a run reads an incremental stream, fixed at its start (a resume reads the same). */
+export interface RunWindow {
+  mode: 'full' | 'incremental';
+  /** RFC 3339: the run reads what changed from here (incremental only). */
+  since?: string;
+  /** RFC 3339: the end of the window this run completes. */
+  until: string;
+}
+
+/** What an incremental stream keeps from one complete run to the next (O(1) in the number of contacts). */
+export interface Replication {
+  replication_key?: string;
+  /** RFC 3339: the end of the last complete window. */
+  replication_key_value?: string;
+  /** RFC 3339: when the last full pass started. */
+  last_full_sync_at?: string;
+  /** Fixed-size fingerprint of the records still open at the last run (see tap/changes.ts). */
+  open_fingerprint?: number[];
+}
+
+export interface StreamBookmark extends Partial<PartitionProgress>, Replication {
+  /** The table version of a run under way (present only until the run completes). */
+  version?: number;
   done?: boolean;
+  run?: RunWindow;
+}
+
+const LASTING: (keyof Replication)[] = [
+  'replication_key',
+  'replication_key_value',
+  'last_full_sync_at',
+  'open_fingerprint',
+];
+
+/** What a bookmark keeps once its run is complete. */
+export function lasting(bookmark: StreamBookmark | undefined): Replication {
+  const out: Replication = {};
+  for (const key of LASTING) if (bookmark?.[key] !== undefined) Object.assign(out, { [key]: bookmark[key] });
+  return out;
+}
+
+/** A run under way left this bookmark (a resume continues it). */
+export const isUnfinished = (bookmark: StreamBookmark | undefined): boolean =>
+  typeof bookmark?.version === 'number';
+
+/** The bookmarks of runs under way (empty when the last run completed). */
+export const unfinishedStreams = (state: TapState): string[] =>
+  Object.keys(state.bookmarks).filter((name) => isUnfinished(state.bookmarks[name]));
+
+/** The state without any run under way: what a run that starts over keeps. */
+export function withoutProgress(state: TapState): TapState {
+  const bookmarks: Record<string, StreamBookmark> = {};
+  for (const [name, bookmark] of Object.entries(state.bookmarks)) {
+    const kept = lasting(bookmark);
+    if (Object.keys(kept).length) bookmarks[name] = kept;
+  }
+  return { bookmarks };
 }
 
 export interface TapState {
@@ -41,8 +95,16 @@ export function parseState(value: unknown): TapState {
   const out: TapState = { bookmarks: {} };
   for (const [stream, bookmark] of Object.entries(bookmarks as Record<string, unknown>)) {
     const b = bookmark as Partial<StreamBookmark> | null;
-    if (b && typeof b === 'object' && typeof b.version === 'number')
-      out.bookmarks[stream] = b as StreamBookmark;
+    if (!b || typeof b !== 'object' || Array.isArray(b)) continue;
+    if (b.version !== undefined && typeof b.version !== 'number')
+      throw new ConfigError(`state bookmark of ${stream}: "version" must be a number`);
+    for (const key of ['replication_key_value', 'last_full_sync_at'] as const)
+      if (b[key] !== undefined && (typeof b[key] !== 'string' || Number.isNaN(Date.parse(b[key]))))
+        throw new ConfigError(`state bookmark of ${stream}: "${key}" must be an RFC 3339 date-time`);
+    const fingerprint = b.open_fingerprint;
+    if (fingerprint !== undefined && !(Array.isArray(fingerprint) && fingerprint.every(Number.isFinite)))
+      delete b.open_fingerprint; // only an optimisation: without it every open record is read again
+    out.bookmarks[stream] = b as StreamBookmark;
   }
   return out;
 }

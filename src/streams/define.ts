@@ -42,6 +42,14 @@ interface StreamBase {
   planAdvice?: string;
   /** The key is a display name (no id is known): two records with one key in a sync are reported. */
   keyIsName?: boolean;
+  /**
+   * INCREMENTAL is offered: the field that orders new records. An incremental run reads from the last run's
+   * end minus `lookback_days` (a root stream through its window; a child through `changes`) and its records
+   * are merged by key into the table.
+   */
+  incremental?: { replicationKey: string };
+  /** Why the stream is FULL_TABLE only (discovery says so). */
+  fullTableOnly?: string;
 }
 
 /** A stream read from an endpoint of its own. */
@@ -60,9 +68,26 @@ export interface RootStream extends ReadStreamBase {
   parent?: undefined;
 }
 
+/**
+ * How an incremental run of a child finds the partitions that may have new records without listing every
+ * parent: records touched since a moment, and records still open (read again only when their fingerprint moved).
+ */
+export interface ChangedPartitions {
+  /** A listing of records touched since a day (read with `start_date` = that day). */
+  recent: RootStream;
+  /** Whether a record of `recent` was touched at or after `since` (epoch ms): the listing filters by day only. */
+  touchedSince(record: Record_, since: number): boolean;
+  /** Records still open: any may change. A fingerprint that moves when one does keeps the others unread. */
+  open?: { stream: RootStream; fingerprint(record: Record_): { id: string; value: number } };
+  /** The partition (the parent's key) a record of either listing names. */
+  key(record: Record_): string | undefined;
+}
+
 /** A stream read once per record of its parent (a partition), with the parent's key as a parameter. */
 export interface ChildStream extends ReadStreamBase {
   parent: ParentLink;
+  /** For an incremental run: where the partitions with news are, instead of every parent record. */
+  changes?: ChangedPartitions;
 }
 
 /** Per partition (or per sync, for a stream without partitions): what a derivation remembers between records. */
@@ -91,6 +116,7 @@ export const defineStream = <S extends StreamDefinition>(definition: S): S => de
 
 export const isChild = (stream: StreamDefinition): stream is ChildStream => stream.parent !== undefined;
 export const isDerived = (stream: StreamDefinition): stream is DerivedStream => stream.base !== undefined;
+export const offersIncremental = (stream: StreamDefinition): boolean => stream.incremental !== undefined;
 
 /** The settings a stream needs that the config lacks. */
 export const missingSettings = (stream: StreamDefinition, config: TapConfig): (keyof TapConfig)[] =>

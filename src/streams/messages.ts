@@ -109,6 +109,9 @@ export const messages = defineStream({
   description:
     'One row per decrypted message, from the same requests as messages_history (no request of its own). Needs start_date and private_key_jwk.',
   base: 'messages_history',
+  // Incremental: history from the last run's end (less the lookback) for the contacts the reports say had news
+  // (messages_history.ts `changes`); rows merge by message_key.
+  incremental: { replicationKey: 'created_at' },
   derive: rowsOfPage,
   needs: ['start_date', 'private_key_jwk'],
   keys: ['message_key'],

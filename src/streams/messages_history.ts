@@ -1,4 +1,5 @@
 import { defineStream } from './define.js';
+import { openReports, reportCustomer, reportFingerprint, reports, reportTouchedSince } from './reports.js';
 import { encryptedPage } from './records.js';
 import { boolean, integerKey, key, record, string } from './schema.js';
 
@@ -46,6 +47,17 @@ export const messagesHistory = defineStream({
   needs: ['start_date'],
   query: (config) => ({ start_date: config.start_date, end_date: config.end_date, ...HISTORY_FILTERS }),
   // §1.4, §3.1: on lower plans history answers 401, 402 or 403; plan names have changed over time.
+  // An incremental run (of `messages`) reads the contacts with an attendance opened or closed since the last
+  // run, and those with an attendance still open whose counters moved: no contacts listing. Messages outside
+  // any attendance (bot-only) show in no report: the periodic full pass brings them.
+  changes: {
+    recent: reports,
+    touchedSince: reportTouchedSince,
+    open: { stream: openReports, fingerprint: reportFingerprint },
+    key: reportCustomer,
+  },
+  fullTableOnly:
+    'a record is a page of history, and what a page holds shifts as messages arrive: there is no stable key to merge on; select messages (one row per message) for incremental syncs',
   planAdvice:
     'messages history needs the Advanced plan (and API access); deselect messages_history on other plans',
   keys: ['customer_id', 'page'],

@@ -44,7 +44,10 @@ async function main(argv: string[]): Promise<number> {
       '--catalog <file>',
       'catalog with the selected streams (default: every stream whose needed settings are set)',
     )
-    .option('--state <file>', 'STATE from an earlier run, to resume it')
+    .option(
+      '--state <file>',
+      'STATE from an earlier run: resumes an interrupted one, continues incremental streams',
+    )
     .option('--about', 'print what the tap is: capabilities, settings, streams')
     .addOption(
       new Option('--format <format>', 'format of --about').choices(['json', 'markdown']).default('json'),
@@ -86,11 +89,7 @@ Exit codes: 0 success, 1 API or runtime failure, 2 bad configuration, 130 interr
     return 0;
   }
   const fromCatalog = opts.catalog
-    ? resolveCatalog(
-        parseCatalog(readJsonFile(opts.catalog, 'catalog')),
-        (name) => streamByName(name)?.schema,
-        log,
-      )
+    ? resolveCatalog(parseCatalog(readJsonFile(opts.catalog, 'catalog')), (name) => streamByName(name), log)
     : undefined;
   const selected = fromCatalog?.names ?? STREAMS.filter((s) => isRunnable(s, config)).map((s) => s.name);
   if (selected.length === 0) log.warn('no stream is selected in the catalog; nothing to do');
@@ -110,7 +109,7 @@ Exit codes: 0 success, 1 API or runtime failure, 2 bad configuration, 130 interr
       sink,
       log,
       signal: controller.signal,
-      ...(fromCatalog ? { selections: fromCatalog.selections } : {}),
+      ...(fromCatalog ? { selections: fromCatalog.selections, methods: fromCatalog.methods } : {}),
       ...(state ? { state } : {}),
     });
     log.info(

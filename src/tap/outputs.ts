@@ -3,7 +3,7 @@
  * derived from it. One request feeds them all; each keeps its own table version, progress and counts.
  */
 import type { PageResult } from '../http/paging.js';
-import type { PartitionProgress } from '../singer/state.js';
+import type { PartitionProgress, Replication, RunWindow } from '../singer/state.js';
 import type { DeriveScope, DerivedStream, ReadStream, StreamDefinition } from '../streams/define.js';
 import type { Progress, SyncSession } from './session.js';
 
@@ -12,7 +12,11 @@ export class StreamOutputs<R extends ReadStream = ReadStream> {
   readonly streams: StreamDefinition[];
   private readonly emitRead: boolean;
   private readonly derived: DerivedStream[];
-  private readonly versions = new Map<string, number>();
+  private readonly versions = new Map<string, number | undefined>();
+  /** Per stream synced INCREMENTAL: this run's window (set by `plan`). */
+  windows = new Map<string, RunWindow>();
+  /** Whether the read itself is incremental (from the window's start, and only what changed). */
+  incremental = false;
 
   constructor(
     private readonly session: SyncSession,
@@ -35,8 +39,21 @@ export class StreamOutputs<R extends ReadStream = ReadStream> {
     return this.streams.length ? this.session.bookmark(this.streams[0]!) : undefined;
   }
 
+  /** The day an incremental read starts (undefined: a full read). */
+  get sinceDay(): string | undefined {
+    if (!this.incremental) return undefined;
+    const since = [...this.windows.values()].map((w) => w.since ?? '').sort()[0];
+    return since ? since.slice(0, 10) : undefined;
+  }
+
+  /** The window's start, epoch ms (an incremental read). */
+  get since(): number {
+    return Math.min(...[...this.windows.values()].map((w) => Date.parse(w.since ?? '')));
+  }
+
   async begin(): Promise<void> {
-    for (const stream of this.streams) this.versions.set(stream.name, await this.session.begin(stream));
+    for (const stream of this.streams)
+      this.versions.set(stream.name, await this.session.begin(stream, this.windows.get(stream.name)));
   }
 
   /** One page of the read stream: its records, and what each derived stream makes of them. */
@@ -59,15 +76,15 @@ export class StreamOutputs<R extends ReadStream = ReadStream> {
 
   /** Records how far the partitions got, for every stream written from them. */
   save(progress: PartitionProgress): void {
-    for (const stream of this.streams)
-      this.session.save(stream, { version: this.version(stream), ...progress });
+    for (const stream of this.streams) this.session.save(stream, progress);
   }
 
-  async finish(): Promise<void> {
-    for (const stream of this.streams) await this.session.finish(stream, this.version(stream));
+  /** Every stream is whole; `found` is what the read learnt for the next incremental run. */
+  async finish(found: Replication = {}): Promise<void> {
+    for (const stream of this.streams) await this.session.finish(stream, this.version(stream), found);
   }
 
-  private version(stream: StreamDefinition): number {
-    return this.versions.get(stream.name) ?? 0;
+  private version(stream: StreamDefinition): number | undefined {
+    return this.versions.get(stream.name);
   }
 }

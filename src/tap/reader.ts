@@ -42,13 +42,18 @@ export class StreamReader {
     });
   }
 
-  /** The pages of a stream (of one partition, for a child), in order; `lookahead` pages fetched at once. */
+  /**
+   * The pages of a stream (of one partition, for a child), in order; `lookahead` pages fetched at once.
+   * `sinceDay` (an incremental run) replaces `start_date` for this read.
+   */
   pages(
     stream: ReadStream,
     partition: Record<string, string> = {},
     lookahead = 4,
+    sinceDay?: string,
   ): AsyncGenerator<PageResult> {
-    const { config, decrypt } = this.o;
+    const { decrypt } = this.o;
+    const config = sinceDay ? { ...this.o.config, start_date: sinceDay } : this.o.config;
     return readPages({
       client: this.client,
       path: stream.path,

@@ -6,7 +6,14 @@ import type { PageResult } from '../http/paging.js';
 import type { Logger } from '../log.js';
 import type { SingerSink } from '../singer/messages.js';
 import { project, type StreamSelection } from '../singer/selection.js';
-import type { StreamBookmark, TapState } from '../singer/state.js';
+import {
+  lasting,
+  withoutProgress,
+  type Replication,
+  type RunWindow,
+  type StreamBookmark,
+  type TapState,
+} from '../singer/state.js';
 import type { StreamDefinition } from '../streams/define.js';
 
 export interface ProgressEvent {
@@ -76,9 +83,16 @@ export class SyncSession {
     return this.state.bookmarks[stream.name]?.done === true;
   }
 
-  /** Starts (or resumes) a stream: its SCHEMA, and the table version its records go to. */
-  async begin(stream: StreamDefinition): Promise<number> {
-    const bookmark = this.state.bookmarks[stream.name] ?? { version: this.runVersion };
+  /**
+   * Starts (or resumes) a stream: its SCHEMA, and the table version its records go to; undefined for an
+   * incremental run, whose records carry no version (a target merges them by key into the table).
+   */
+  async begin(stream: StreamDefinition, run?: RunWindow): Promise<number | undefined> {
+    const previous = this.state.bookmarks[stream.name];
+    const bookmark: StreamBookmark =
+      previous?.version !== undefined
+        ? previous
+        : { ...lasting(previous), version: this.runVersion, ...(run ? { run } : {}) };
     this.state.bookmarks[stream.name] = bookmark;
     this.counts[stream.name] ??= 0;
     const selection = this.o.selections?.get(stream.name);
@@ -90,11 +104,17 @@ export class SyncSession {
       keys: stream.keys,
       duplicates: 0,
     });
-    await this.o.sink.write({ type: 'SCHEMA', stream: stream.name, schema, key_properties: stream.keys });
-    return bookmark.version;
+    await this.o.sink.write({
+      type: 'SCHEMA',
+      stream: stream.name,
+      schema,
+      key_properties: stream.keys,
+      ...(run && stream.incremental ? { bookmark_properties: [stream.incremental.replicationKey] } : {}),
+    });
+    return bookmark.run?.mode === 'incremental' ? undefined : bookmark.version;
   }
 
-  async emit(stream: StreamDefinition, version: number, page: PageResult): Promise<void> {
+  async emit(stream: StreamDefinition, version: number | undefined, page: PageResult): Promise<void> {
     const { sink } = this.o;
     const shape = this.shapes.get(stream.name);
     for (const raw of page.records) {
@@ -104,7 +124,7 @@ export class SyncSession {
         type: 'RECORD',
         stream: stream.name,
         record,
-        version,
+        ...(version !== undefined ? { version } : {}),
         time_extracted: this.timeExtracted,
       });
       if (wrote) await wrote;
@@ -147,10 +167,35 @@ export class SyncSession {
     });
   }
 
-  /** A stream is whole: its version becomes the table, and STATE says so. */
-  async finish(stream: StreamDefinition, version: number): Promise<void> {
-    await this.o.sink.write({ type: 'ACTIVATE_VERSION', stream: stream.name, version });
-    this.state.bookmarks[stream.name] = { version, done: true };
+  /**
+   * A stream is whole: its version becomes the table (an incremental run's records are merged into it), and
+   * STATE says so; an incremental stream's bookmark moves to the end of the window read.
+   */
+  async finish(
+    stream: StreamDefinition,
+    version: number | undefined,
+    found: Replication = {},
+  ): Promise<void> {
+    if (version !== undefined)
+      await this.o.sink.write({ type: 'ACTIVATE_VERSION', stream: stream.name, version });
+    const previous = this.state.bookmarks[stream.name];
+    const run = previous?.run;
+    const kept = lasting(previous);
+    // A full pass read every record still open: the next incremental run starts from a clean slate.
+    if (run?.mode === 'full') delete kept.open_fingerprint;
+    this.state.bookmarks[stream.name] = {
+      ...kept,
+      ...(run && stream.incremental
+        ? {
+            replication_key: stream.incremental.replicationKey,
+            replication_key_value: run.until,
+            ...(run.mode === 'full' ? { last_full_sync_at: run.until } : {}),
+            ...found,
+          }
+        : {}),
+      version: previous?.version ?? this.runVersion,
+      done: true,
+    };
     this.state.currently_syncing = null;
     await this.writeState();
     const records = this.counts[stream.name] ?? 0;
@@ -166,8 +211,8 @@ export class SyncSession {
   }
 
   /** Records a stream's progress (written with the next STATE). */
-  save(stream: StreamDefinition, bookmark: StreamBookmark): void {
-    this.state.bookmarks[stream.name] = bookmark;
+  save(stream: StreamDefinition, progress: StreamBookmark): void {
+    this.state.bookmarks[stream.name] = { ...this.state.bookmarks[stream.name], ...progress };
     this.state.currently_syncing = stream.name;
   }
 
@@ -175,9 +220,9 @@ export class SyncSession {
     await this.o.sink.write({ type: 'STATE', value: structuredClone(this.state) });
   }
 
-  /** Every stream is whole: an empty STATE, so the next run starts afresh. */
+  /** Every stream is whole: nothing to resume; incremental streams keep where their window ended. */
   async complete(): Promise<void> {
-    this.state.bookmarks = {};
+    this.state.bookmarks = withoutProgress(this.state).bookmarks;
     this.state.currently_syncing = null;
     await this.writeState();
     await this.o.sink.flush();

@@ -23,9 +23,11 @@ import {
   type StreamDefinition,
 } from '../streams/define.js';
 import { streamByName } from '../streams/index.js';
+import { ChangedPartitionPages } from './changes.js';
 import { fanOut, FanOutError } from './fanout.js';
 import { StreamOutputs } from './outputs.js';
 import { StreamReader } from './reader.js';
+import { planWindows, type ReplicationMethod, type ReplicationOptions } from './replication.js';
 import { SyncSession, type ProgressEvent } from './session.js';
 
 export type { ProgressEvent } from './session.js';
@@ -43,6 +45,10 @@ export interface SyncOptions {
   now?: () => number;
   /** Field selection and schemas from an input catalog, per stream. */
   selections?: ReadonlyMap<string, StreamSelection>;
+  /** The replication method asked for each stream (FULL_TABLE when absent). */
+  methods?: ReadonlyMap<string, ReplicationMethod>;
+  /** A full pass of every incremental stream, whatever its bookmark says. */
+  full?: boolean;
 }
 
 export interface SyncSummary {
@@ -112,7 +118,13 @@ export async function runSync(o: SyncOptions): Promise<SyncSummary> {
   try {
     // Every stream at once: the limiter, not the order, decides the pace, and a latency-bound run is not
     // held up by a string of one-request streams. The first failure stops the others.
-    const tasks = plan(streams, session).map((task) =>
+    const replication: ReplicationOptions = {
+      methods: o.methods ?? new Map(),
+      full: o.full ?? false,
+      now: (o.now ?? Date.now)(),
+      config,
+    };
+    const tasks = plan(streams, session, replication).map((task) =>
       task(reader, session, config).catch((error: unknown) => {
         run.abort(error);
         return Promise.reject(error);
@@ -147,17 +159,34 @@ type Task = (reader: StreamReader, session: SyncSession, config: TapConfig) => P
  * them (written only when selected itself). A derived stream's base is read even when not selected itself.
  * Streams finished in an interrupted run are not written again.
  */
-function plan(streams: readonly StreamDefinition[], session: SyncSession): Task[] {
+function plan(
+  streams: readonly StreamDefinition[],
+  session: SyncSession,
+  replication: ReplicationOptions,
+): Task[] {
   const derived = streams.filter(isDerived);
   const reads = [...new Set([...streams.filter(isRead), ...derived.map(baseOf)])];
   /** What a read writes; `write: false` for a parent read again only for its keys. */
-  const outputsOf = <R extends ReadStream>(read: R, write = true): StreamOutputs<R> =>
-    new StreamOutputs(
+  const outputsOf = <R extends ReadStream>(read: R, write = true): StreamOutputs<R> => {
+    const outputs = new StreamOutputs(
       session,
       read,
       write && streams.includes(read),
       write ? derived.filter((d) => d.base === read.name) : [],
     );
+    if (!outputs.empty) {
+      const { windows, incremental } = planWindows(
+        read,
+        outputs.streams,
+        (s) => session.bookmark(s),
+        replication,
+        session.log,
+      );
+      outputs.windows = windows;
+      outputs.incremental = incremental;
+    }
+    return outputs;
+  };
   const children = reads.filter(isChild);
   const parents = [...new Set(children.map((c) => c.parent.stream))].map((name) => {
     const parent = streamByName(name);
@@ -172,11 +201,19 @@ function plan(streams: readonly StreamDefinition[], session: SyncSession): Task[
     tasks.push(async (reader, session, config) => {
       const parentOutputs = outputsOf(parent);
       const kids = children.filter((c) => c.parent.stream === parent.name).map((c) => outputsOf(c));
-      const due = kids.filter((k) => !k.empty);
-      // Children finished in the interrupted run: the parent, if still due, is an ordinary stream.
-      if (due.length === 0) return syncStream(parentOutputs, reader);
-      for (const [i, kid] of due.entries())
-        await syncFamily(i === 0 ? parentOutputs : outputsOf(parent, false), kid, reader, session, config);
+      // An incremental child finds its partitions without the parent: the two are read side by side.
+      const alone = kids.filter((k) => !k.empty && k.incremental);
+      const due = kids.filter((k) => !k.empty && !k.incremental);
+      const family = async (): Promise<void> => {
+        // Children finished in the interrupted run: the parent, if still due, is an ordinary stream.
+        if (due.length === 0) return syncStream(parentOutputs, reader);
+        for (const [i, kid] of due.entries())
+          await syncFamily(i === 0 ? parentOutputs : outputsOf(parent, false), kid, reader, session, config);
+      };
+      await Promise.all([
+        family(),
+        ...alone.map((kid) => syncFamily(undefined, kid, reader, session, config)),
+      ]);
     });
   }
   return tasks;
@@ -196,7 +233,7 @@ async function syncStream(outputs: StreamOutputs, reader: StreamReader): Promise
   await outputs.begin();
   const scope: DeriveScope = new Map();
   let total: number | undefined;
-  for await (const page of reader.pages(outputs.read)) {
+  for await (const page of reader.pages(outputs.read, {}, 4, outputs.sinceDay)) {
     total ??= page.total;
     await outputs.emit(page, scope);
     outputs.progress({ total });
@@ -204,37 +241,51 @@ async function syncStream(outputs: StreamOutputs, reader: StreamReader): Promise
   await outputs.finish();
 }
 
-/** A parent (written or only read for its keys) and one child's partitions, concurrently. */
+/**
+ * A parent (written or only read for its keys) and one child's partitions, concurrently; or, for an
+ * incremental child (no parent), the partitions its `changes` find.
+ */
 async function syncFamily(
-  parent: StreamOutputs,
+  parent: StreamOutputs | undefined,
   child: StreamOutputs<ChildStream>,
   reader: StreamReader,
   session: SyncSession,
   config: TapConfig,
 ): Promise<void> {
-  await parent.begin();
+  await parent?.begin();
   const resume = child.resume();
   await child.begin();
   const concurrency = Math.max(1, Math.floor(config.partition_concurrency));
   const link = child.read.parent;
+  const changes = child.incremental ? child.read.changes : undefined;
+  const changed =
+    changes &&
+    new ChangedPartitionPages(
+      reader,
+      changes,
+      child.since,
+      session.bookmark(child.streams[0]!)?.open_fingerprint,
+    );
+  const sinceDay = child.sinceDay;
   const parentScope: DeriveScope = new Map();
   let parentTotal: number | undefined;
   let lastState = 0;
   let written = '';
   try {
     await fanOut({
-      parentName: parent.read.name,
+      parentName: changes ? changes.recent.name : link.stream,
       childName: child.read.name,
-      parentPages: () => reader.pages(parent.read, {}, Math.min(8, 2 * concurrency)),
-      keyOf: link.key,
+      parentPages: () =>
+        changed ? changed.pages() : reader.pages(parent!.read, {}, Math.min(8, 2 * concurrency)),
+      keyOf: changes ? changes.key : link.key,
       readPartition: async (id, stopped) => {
         const scope: DeriveScope = new Map();
-        for await (const page of reader.pages(child.read, { [link.param]: id }, 1)) {
+        for await (const page of reader.pages(child.read, { [link.param]: id }, 1, sinceDay)) {
           if (stopped()) return;
           await child.emit(page, scope);
         }
       },
-      ...(parent.empty
+      ...(!parent || parent.empty
         ? {}
         : {
             onParentPage: async (page) => {
@@ -265,5 +316,11 @@ async function syncFamily(
     child.save(error.progress);
     throw error.cause;
   }
-  await child.finish();
+  if (changed) {
+    const { touched, open, openUnchanged } = changed.found;
+    session.log.info(
+      `${child.read.name}: read ${touched} partition(s) touched since ${new Date(child.since).toISOString()} and ${open} still open with news (${openUnchanged} open without)`,
+    );
+  }
+  await child.finish(changed?.fingerprint ? { open_fingerprint: changed.fingerprint } : {});
 }

@@ -1,0 +1,202 @@
+/**
+ * Incremental `messages` against the sandbox in time: a full pass on day 1; a day later an incremental run
+ * reads history only for the contacts the reports point at, from the bookmark less the lookback, and gets
+ * every new message of them; STATE stays small; the full pass comes back when it is due.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
+import type { SingerMessage } from '../../src/singer/messages.js';
+import { parseState, type TapState } from '../../src/singer/state.js';
+import { DAY, dayOf, sync } from '../helpers.js';
+
+const CONTACTS = 150;
+let sb: Sandbox;
+const asked: string[] = [];
+let open = -1;
+let outside = -1;
+let origin = 0;
+
+beforeAll(async () => {
+  sb = await startSandbox({
+    world: { seed: 61, contacts: CONTACTS, reports: 260, reportDays: 200, meanMessages: 6 },
+    requestsPerMinute: 0,
+    onRequest: (path, query) => {
+      if (path === '/v2/messages/history' && query.get('page') === '1') asked.push(query.get('customer_id')!);
+    },
+  });
+  const w = sb.world;
+  origin = w.now;
+  const indices = Array.from({ length: CONTACTS }, (_, i) => i);
+  // An attendance opened about a week ago and still open; a contact whose activity is bot-only.
+  open = indices.find((i) => {
+    const r = w.openAttendanceOf(i);
+    return r !== undefined && origin - Date.parse(String(r['created_at'])) > 5 * DAY;
+  })!;
+  outside = indices.find((i) => !w.openAttendanceOf(i) && w.timeline.kindOf(i, false) === 'outside')!;
+  expect(open).toBeGreaterThanOrEqual(0);
+  expect(outside).toBeGreaterThanOrEqual(0);
+});
+afterAll(() => sb.close());
+
+const START = (): string => dayOf(origin - 100 * DAY);
+const methods = new Map([['messages', 'INCREMENTAL' as const]]);
+const messageKeys = (messages: readonly SingerMessage[]): Set<string> =>
+  new Set(
+    messages.flatMap((m) =>
+      m.type === 'RECORD' && m.stream === 'messages' ? [String(m.record['message_key'])] : [],
+    ),
+  );
+const lastState = (messages: readonly SingerMessage[]): TapState =>
+  parseState(messages.filter((m) => m.type === 'STATE').at(-1)!.type === 'STATE' ? lastValue(messages) : {});
+const lastValue = (messages: readonly SingerMessage[]): unknown =>
+  (messages.filter((m) => m.type === 'STATE').at(-1) as { value: unknown }).value;
+
+async function run(state?: TapState, extra: Record<string, unknown> = {}) {
+  asked.length = 0;
+  const { sink, summary } = await sync(
+    sb,
+    { start_date: START(), end_date: dayOf(sb.world.now), private_key_jwk: sb.jwk.current, ...extra },
+    { selected: ['messages'], methods, now: () => sb.world.now, ...(state ? { state } : {}) },
+  );
+  return { sink, summary, asked: [...asked] };
+}
+
+describe('incremental messages', () => {
+  it('day 1 is a full pass; day 2 reads only the contacts the reports name, and gets every new message', async () => {
+    const w = sb.world;
+    const day1 = await run();
+    expect(day1.asked).toHaveLength(CONTACTS);
+    expect(day1.sink.messages.some((m) => m.type === 'ACTIVATE_VERSION')).toBe(true);
+    const state1 = lastState(day1.sink.messages);
+    expect(state1.bookmarks['messages']).toEqual({
+      replication_key: 'created_at',
+      replication_key_value: new Date(origin).toISOString(),
+      last_full_sync_at: new Date(origin).toISOString(),
+    });
+
+    w.advance(1, 0.02, [open, outside]);
+    const day2 = await run(state1);
+    // Merged, not replaced: no versions, no ACTIVATE_VERSION.
+    expect(day2.sink.messages.some((m) => m.type === 'ACTIVATE_VERSION')).toBe(false);
+    expect(day2.sink.messages.every((m) => m.type !== 'RECORD' || m.version === undefined)).toBe(true);
+
+    // The rule: contacts with an attendance opened or closed since the bookmark less 3 days, or still open.
+    const since = origin - 3 * DAY;
+    const touched = w
+      .reportsBetween(dayOf(since), dayOf(w.now))
+      .filter(
+        (r) => Date.parse(String(r['opened_at'])) >= since || Date.parse(String(r['closed_at'])) >= since,
+      );
+    const stillOpen = w
+      .reports()
+      .filter((r) => r['closed'] === false && Date.parse(String(r['created_at'])) >= w.now - 89 * DAY - DAY);
+    const expected = new Set(
+      [...touched, ...stillOpen].map((r) => String((r['customer'] as { id: string }).id)),
+    );
+    expect(new Set(day2.asked)).toEqual(expected);
+    expect(day2.asked).toHaveLength(expected.size); // each once
+    expect(day2.asked.length).toBeLessThan(CONTACTS / 2);
+
+    // Every new message of every active contact but the bot-only one, the still-open attendance's included.
+    const keys = messageKeys(day2.sink.messages);
+    const fresh = (i: number) => w.expectedMessages(i, { from: origin, to: w.now });
+    let newMessages = 0;
+    for (let i = 0; i < CONTACTS; i++) {
+      if (i === outside || fresh(i).length === 0 || w.variant(i).rotatedKey) continue;
+      const rows = day2.sink.records('messages').filter((r) => r['customer_id'] === w.contactId(i));
+      for (const m of fresh(i))
+        expect(
+          rows.some((r) => r['created_at'] === m.created_at && r['content'] === m.content),
+          `contact ${i}`,
+        ).toBe(true);
+      newMessages += fresh(i).length;
+    }
+    expect(fresh(open).length).toBeGreaterThan(0);
+    expect(newMessages).toBeGreaterThan(0);
+    expect(keys.size).toBe(day2.sink.records('messages').length);
+    // History from the bookmark less the lookback, not from start_date.
+    expect(day2.sink.records('messages').every((r) => Date.parse(String(r['created_at'])) >= since)).toBe(
+      true,
+    );
+    expect(
+      fresh(outside).every(
+        (m) =>
+          !day2.sink
+            .records('messages')
+            .some((r) => r['content'] === m.content && r['created_at'] === m.created_at),
+      ),
+    ).toBe(true);
+
+    // STATE: the same few fields, whatever the number of contacts; the last full pass is still day 1's.
+    const state2 = lastState(day2.sink.messages);
+    const bookmark = state2.bookmarks['messages']!;
+    expect(Object.keys(bookmark).sort()).toEqual([
+      'last_full_sync_at',
+      'open_fingerprint',
+      'replication_key',
+      'replication_key_value',
+    ]);
+    expect(bookmark.replication_key_value).toBe(new Date(w.now).toISOString());
+    expect(bookmark.last_full_sync_at).toBe(new Date(origin).toISOString());
+    expect(bookmark.open_fingerprint).toHaveLength(128);
+
+    // Nothing new since: the open attendances are not read again, only what the lookback covers.
+    const again = await run(state2, { lookback_days: 0 });
+    expect(again.asked).toEqual([]);
+
+    // News in the open attendance only: its contact is read again (with the few sharing its bucket, at most).
+    w.advance(0.25, 0, [open]);
+    const next = await run(lastState(again.sink.messages), { lookback_days: 0 });
+    expect(next.asked).toContain(w.contactId(open));
+    expect(next.asked.length).toBeLessThan(expected.size / 2);
+
+    // A week after day 1 the full pass is due: every contact again, versioned, and it brings the bot-only message.
+    w.advance(6, 0);
+    const full = await run(lastState(next.sink.messages));
+    expect(full.asked).toHaveLength(CONTACTS);
+    expect(full.sink.messages.some((m) => m.type === 'ACTIVATE_VERSION')).toBe(true);
+    const outsideRows = full.sink
+      .records('messages')
+      .filter((r) => r['customer_id'] === w.contactId(outside));
+    for (const m of fresh(outside))
+      expect(outsideRows.some((r) => r['created_at'] === m.created_at && r['content'] === m.content)).toBe(
+        true,
+      );
+    expect(lastState(full.sink.messages).bookmarks['messages']!.last_full_sync_at).toBe(
+      new Date(w.now).toISOString(),
+    );
+  });
+
+  it('a FULL_TABLE stream read with the same requests makes the run a full pass, and says why', async () => {
+    const lines: string[] = [];
+    const log = {
+      debug() {},
+      info: (l: string) => lines.push(l),
+      warn: (l: string) => lines.push(l),
+      error() {},
+    };
+    const state: TapState = {
+      bookmarks: {
+        messages: {
+          replication_key: 'created_at',
+          replication_key_value: new Date(sb.world.now).toISOString(),
+          last_full_sync_at: new Date(sb.world.now).toISOString(),
+        },
+      },
+    };
+    asked.length = 0;
+    const { sink } = await sync(
+      sb,
+      { start_date: START(), end_date: dayOf(sb.world.now), private_key_jwk: sb.jwk.current },
+      { selected: ['messages', 'messages_history'], methods, state, now: () => sb.world.now, log },
+    );
+    expect(asked).toHaveLength(CONTACTS);
+    expect(lines.join('\n')).toMatch(/messages: full pass \(messages_history is read in full/);
+    expect(
+      sink.messages
+        .filter((m) => m.type === 'ACTIVATE_VERSION')
+        .map((m) => m.stream)
+        .sort(),
+    ).toEqual(['messages', 'messages_history']);
+  });
+});
