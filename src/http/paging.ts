@@ -16,6 +16,8 @@ export interface PageResult {
   fingerprint?: string;
   /** Items the whole listing holds, when the answer says (for progress). */
   total?: number;
+  /** On a listing's (or a date window's) first page: how many pages it has, when the answer says. */
+  pages?: number;
 }
 
 export type Paging =
@@ -148,8 +150,9 @@ async function* pageNumbers(
   if (first.result.records.length === 0) return;
   const total = Number(paging.totalItemsHeader ? first.headers.get(paging.totalItemsHeader) : NaN);
   if (Number.isInteger(total) && total >= 0) first.result.total = total;
-  yield first.result;
   const pages = Number(first.headers.get(paging.totalPagesHeader));
+  if (Number.isInteger(pages) && pages >= 1) first.result.pages = pages;
+  yield first.result;
   if (Number.isInteger(pages) && pages >= 1) {
     yield* knownPages(o, query, pages, first.result, (_, headers) => positiveInt(headers.get('x-page')));
     return;
@@ -170,9 +173,10 @@ async function* dateWindows(
     const to = windowEnd < endDay ? windowEnd : endDay;
     const query = { ...o.query, start_date: from, end_date: to, page: 1, limit: paging.limit };
     const first = await fetchPage(o, query, 1);
-    if (first.result.records.length > 0) yield first.result;
     const body = first.body as Record<string, unknown> | null;
     const pages = Number(body && typeof body === 'object' ? body['pages'] : undefined);
+    if (Number.isInteger(pages) && pages >= 1) first.result.pages = pages;
+    if (first.result.records.length > 0) yield first.result;
     const bodyPage = (b: unknown): number | undefined =>
       positiveInt(b && typeof b === 'object' ? (b as Record<string, unknown>)['page'] : undefined);
     if (Number.isInteger(pages)) {

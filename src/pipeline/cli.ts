@@ -12,6 +12,7 @@ import { abortOnSignals, guardStdout, reportFailure } from '../tap/main.js';
 import { VERSION } from '../version.js';
 import { startDemo, type Demo } from './demo.js';
 import { ProgressView } from './progress.js';
+import { planCommand } from './plan.js';
 import { sandboxCommand } from './sandbox-command.js';
 import { runOnSchedule } from './scheduler.js';
 import {
@@ -48,6 +49,7 @@ async function syncOnce(
       full: Boolean(opts.full),
       ...(demo ? { overrides: demo.overrides } : {}),
       onProgress: (e) => progress.update(e),
+      onPlan: (line) => process.stderr.write(`${line}\n`),
     });
     progress.stop();
     committed = true;
@@ -226,6 +228,7 @@ async function main(argv: string[]): Promise<number> {
       }),
     );
 
+  program.addCommand(planCommand(log));
   program.addCommand(sandboxCommand());
 
   await program.parseAsync(argv);

@@ -8,9 +8,9 @@ import { UserError, InterruptedError } from '../errors.js';
 import { CatalogLoader, type LoadedTable } from '../catalog/loader.js';
 import { CatalogStore } from '../catalog/store.js';
 import type { Logger } from '../log.js';
-import { Cron } from 'croner';
-import { parseState, unfinishedStreams, withoutProgress, type TapState } from '../singer/state.js';
+import { parseState, unfinishedStreams, withoutProgress } from '../singer/state.js';
 import { runSync, type ProgressEvent, type SyncSummary } from '../tap/sync.js';
+import { fullSyncScheduled, planLine } from './plan.js';
 import { replicationMethods, selectedStreams, tableFor, type Source } from './source.js';
 import { renderTable } from './table.js';
 
@@ -26,6 +26,8 @@ export interface PipelineOptions {
   /** A full pass of the incremental streams now (`conversas sync --full`). */
   full?: boolean;
   onProgress?: (event: ProgressEvent) => void;
+  /** Told, before the first record, what the run will be and cost (one line). */
+  onPlan?: (line: string) => void;
   now?: () => Date;
 }
 
@@ -71,20 +73,6 @@ function sameOrigin(saved: unknown, now: SyncSettings): boolean {
     saved === undefined ||
     (old.api_url === now.api_url && old.start_date === now.start_date)
   );
-}
-
-/** The source's `full_sync_schedule` fired since the oldest last full pass of its incremental streams. */
-function fullSyncScheduled(source: Source, state: TapState, now: number, log: Logger): boolean {
-  if (!source.full_sync_schedule) return false;
-  const passes = Object.values(state.bookmarks).flatMap((b) =>
-    b.last_full_sync_at ? [Date.parse(b.last_full_sync_at)] : [],
-  );
-  if (passes.length === 0) return false;
-  const next = new Cron(source.full_sync_schedule, { paused: true }).nextRun(new Date(Math.min(...passes)));
-  const due = next !== null && next.getTime() <= now;
-  if (due)
-    log.info(`full pass: full_sync_schedule "${source.full_sync_schedule}" fired at ${next.toISOString()}`);
-  return due;
 }
 
 export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
@@ -138,6 +126,11 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
     } else await store.discardUnfinished(o.source.name);
     const now = o.now ? () => o.now!().getTime() : Date.now;
     const full = o.full === true || fullSyncScheduled(o.source, state, now(), o.log);
+    const methods = replicationMethods(o.source);
+    if (o.onPlan && methods.size > 0)
+      o.onPlan(
+        await planLine({ config, selected, state, methods, full, now: now(), log: o.log, nextOnly: true }),
+      );
     let tap: SyncSummary;
     try {
       tap = await runSync({
@@ -146,7 +139,7 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
         sink: loader,
         log: o.log,
         state,
-        methods: replicationMethods(o.source),
+        methods,
         full,
         now,
         ...(o.signal ? { signal: o.signal } : {}),

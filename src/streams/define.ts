@@ -66,6 +66,8 @@ interface ReadStreamBase extends StreamBase {
 
 export interface RootStream extends ReadStreamBase {
   parent?: undefined;
+  /** Listings an incremental run reads after its window: records that change long after it (still open). */
+  alsoWhenIncremental?: (() => readonly RootStream[]) | undefined;
 }
 
 /**

@@ -15,6 +15,8 @@ export const reports = defineStream({
   // The window filters on the opening day (§5.6): an incremental run reads the attendances opened since the
   // last run (less the lookback); one opened earlier that is still going keeps its old row until a full pass.
   incremental: { replicationKey: 'created_at' },
+  // An attendance still open changes after its opening day's window: an incremental run reads those too.
+  alsoWhenIncremental: () => [openReports],
   keys: ['id'],
   schema: record({
     id: key('Report ID (24-hex observed live; an integer per the seed docs)'),
@@ -72,6 +74,7 @@ export const reportCustomer = (report: Record_): string | undefined => {
  */
 export const openReports: RootStream = {
   ...reports,
+  alsoWhenIncremental: undefined,
   query: () => ({ status: 'opened', type: 'customers' }),
   window: (config) => ({ startDay: addDays(config.end_date, -89), endDay: config.end_date }),
 };

@@ -238,6 +238,13 @@ async function syncStream(outputs: StreamOutputs, reader: StreamReader): Promise
     await outputs.emit(page, scope);
     outputs.progress({ total });
   }
+  const read = outputs.read;
+  if (outputs.incremental && !isChild(read))
+    for (const also of read.alsoWhenIncremental?.() ?? [])
+      for await (const page of reader.pages(also)) {
+        await outputs.emit(page, scope);
+        outputs.progress();
+      }
   await outputs.finish();
 }
 

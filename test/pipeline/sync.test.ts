@@ -236,7 +236,7 @@ describe('conversas load', () => {
     const tables = await runCli(CONVERSAS_BIN, ['tables', '--db', db]);
     expect(tables.stdout).toMatch(/landing\s+rd_contacts\s+contacts\s+45\s+1/);
     const versions = await runCli(CONVERSAS_BIN, ['versions', 'rd_contacts', '--db', db]);
-    expect(versions.stdout).toMatch(/landing\s+rd_contacts\s+1\s+current\s+45/);
+    expect(versions.stdout).toMatch(/landing\s+rd_contacts\s+1\s+current\s+full\s+45/);
     expectNoSecrets(sb, tap.stdout, tap.stderr, load.stdout, load.stderr, tables.stdout);
   });
 

@@ -1,6 +1,6 @@
 /** src/singer/state.ts: resumable progress through partitions. */
 import { describe, expect, it } from 'vitest';
-import { PartitionTracker } from '../../src/singer/state.js';
+import { parseState, PartitionTracker, unfinishedStreams, withoutProgress } from '../../src/singer/state.js';
 
 describe('partition tracker', () => {
   it('keeps a watermark plus the few done beyond it', () => {
@@ -12,5 +12,49 @@ describe('partition tracker', () => {
     expect(t.progress()).toEqual({ next_position: 2, anchor_id: 'b', done_positions: [3] });
     const resumed = new PartitionTracker(2, [3], 'b');
     expect([resumed.isDone(1), resumed.isDone(2), resumed.isDone(3)]).toEqual([true, false, true]);
+  });
+});
+
+describe('STATE with incremental bookmarks', () => {
+  const lastingBookmark = {
+    replication_key: 'created_at',
+    replication_key_value: '2026-11-20T00:00:00.000Z',
+    last_full_sync_at: '2026-11-18T00:00:00.000Z',
+  };
+
+  it('keeps what lasts between runs, and tells a run under way from a completed one', () => {
+    const state = parseState({
+      type: 'STATE',
+      value: {
+        bookmarks: {
+          messages: {
+            ...lastingBookmark,
+            version: 7,
+            next_position: 3,
+            run: { mode: 'incremental', until: 'x' },
+          },
+          contacts: { version: 7, done: true },
+          reports: lastingBookmark,
+        },
+      },
+    });
+    expect(unfinishedStreams(state).sort()).toEqual(['contacts', 'messages']);
+    expect(withoutProgress(state)).toEqual({
+      bookmarks: { messages: lastingBookmark, reports: lastingBookmark },
+    });
+    expect(unfinishedStreams(withoutProgress(state))).toEqual([]);
+  });
+
+  it('refuses a bookmark that would silently restart from the wrong place, in one line', () => {
+    expect(() => parseState({ bookmarks: { messages: { replication_key_value: 'yesterday' } } })).toThrow(
+      'state bookmark of messages: "replication_key_value" must be an RFC 3339 date-time',
+    );
+    expect(() => parseState({ bookmarks: { messages: { version: '3' } } })).toThrow(
+      /"version" must be a number/,
+    );
+    // A damaged fingerprint only costs requests: dropped, not fatal.
+    expect(
+      parseState({ bookmarks: { m: { ...lastingBookmark, open_fingerprint: ['a'] } } }).bookmarks['m'],
+    ).toEqual(lastingBookmark);
   });
 });

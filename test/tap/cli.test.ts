@@ -46,7 +46,7 @@ describe('about, discover, version', () => {
     expect(md.stdout).toMatch(/\| access_token \| True \| None \| .*\(secret\) \|/);
   });
 
-  it('--discover prints every stream with FULL_TABLE metadata; history and messages are off by default without start_date', async () => {
+  it('--discover prints every stream with its replication metadata; history and messages are off by default without start_date', async () => {
     const res = await runCli(TAP_BIN, ['--config', file('c.json', base()), '--discover']);
     expect(res.code).toBe(0);
     const catalog = JSON.parse(res.stdout) as {
@@ -58,7 +58,12 @@ describe('about, discover, version', () => {
     expect(catalog.streams.map((s) => s.tap_stream_id).sort()).toHaveLength(STREAMS.length);
     for (const s of catalog.streams) {
       const root = s.metadata.find((m) => m.breadcrumb.length === 0)!.metadata;
-      expect(root['forced-replication-method']).toBe('FULL_TABLE');
+      // INCREMENTAL offered where a run can find what changed; FULL_TABLE by default everywhere.
+      if (['messages', 'reports'].includes(s.tap_stream_id)) {
+        expect(root['valid-replication-keys']).toEqual(['created_at']);
+        expect(root['replication-method']).toBe('FULL_TABLE');
+        expect(root['forced-replication-method']).toBeUndefined();
+      } else expect(root['forced-replication-method']).toBe('FULL_TABLE');
       expect(root['inclusion']).toBe('available');
       expect(root['selected-by-default']).toBe(!['messages_history', 'messages'].includes(s.tap_stream_id));
     }
@@ -67,6 +72,11 @@ describe('about, discover, version', () => {
       schema: { description: string };
     };
     expect(messages.schema.description).toMatch(/Needs start_date and private_key_jwk/);
+    // And why messages_history is never incremental.
+    const history = catalog.streams.find((s) => s.tap_stream_id === 'messages_history') as unknown as {
+      schema: { description: string };
+    };
+    expect(history.schema.description).toMatch(/FULL_TABLE only: .*no stable key/);
     expectNoSecrets(sb, res.stdout, res.stderr);
   });
 
@@ -291,5 +301,75 @@ describe('bad input: one clear line, non-zero exit, no stack trace, no secret', 
     } finally {
       sb.control.plan = 'advanced';
     }
+  });
+});
+
+describe('incremental through the Singer catalog (as Meltano runs it)', () => {
+  it('replication-method INCREMENTAL: a full pass, then runs that merge from the STATE; FULL_TABLE-only streams say why', async () => {
+    const config = file('inc.json', {
+      ...base(),
+      start_date: dayOf(sb.world.now - 60 * DAY),
+      private_key_jwk: JSON.stringify(sb.jwk.current),
+    });
+    const discovered = JSON.parse((await runCli(TAP_BIN, ['--config', config, '--discover'])).stdout) as {
+      streams: {
+        tap_stream_id: string;
+        metadata: { breadcrumb: string[]; metadata: Record<string, unknown> }[];
+      }[];
+    };
+    for (const s of discovered.streams) {
+      const root = s.metadata.find((m) => m.breadcrumb.length === 0)!.metadata;
+      root['selected'] = ['messages', 'messages_history'].includes(s.tap_stream_id);
+      if (root['selected']) root['replication-method'] = 'INCREMENTAL';
+    }
+    const both = await runCli(
+      TAP_BIN,
+      ['--config', config, '--catalog', file('both.json', discovered)],
+      quiet,
+    );
+    expect(both.code).toBe(0);
+    expect(both.stderr).toMatch(
+      /messages_history: INCREMENTAL asked for, but the stream is FULL_TABLE only \(a record is a page/,
+    );
+
+    for (const s of discovered.streams) {
+      const root = s.metadata.find((m) => m.breadcrumb.length === 0)!.metadata;
+      root['selected'] = s.tap_stream_id === 'messages';
+    }
+    const catalog = file('inc-catalog.json', discovered);
+    const lines = (out: string) =>
+      out
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
+    const first = lines((await runCli(TAP_BIN, ['--config', config, '--catalog', catalog], quiet)).stdout);
+    expect(first.some((m) => m['type'] === 'ACTIVATE_VERSION')).toBe(true);
+    const schema = first.find((m) => m['type'] === 'SCHEMA')!;
+    expect(schema['bookmark_properties']).toEqual(['created_at']);
+    const state = first.filter((m) => m['type'] === 'STATE').at(-1)!['value'] as {
+      bookmarks: Record<string, Record<string, unknown>>;
+    };
+    expect(Object.keys(state.bookmarks)).toEqual(['messages']);
+    expect(state.bookmarks['messages']).toMatchObject({ replication_key: 'created_at' });
+
+    const second = await runCli(
+      TAP_BIN,
+      ['--config', config, '--catalog', catalog, '--state', file('state.json', state)],
+      { LOG_LEVEL: 'info' },
+    );
+    expect(second.code).toBe(0);
+    expect(second.stderr).toMatch(/messages: incremental from /);
+    const out = lines(second.stdout);
+    expect(out.some((m) => m['type'] === 'ACTIVATE_VERSION')).toBe(false);
+    expect(out.filter((m) => m['type'] === 'RECORD').every((m) => m['version'] === undefined)).toBe(true);
+
+    const bad = structuredClone(discovered);
+    bad.streams.find((s) => s.tap_stream_id === 'messages')!.metadata[0]!.metadata['replication-method'] =
+      'LOG_BASED';
+    const refused = await runCli(TAP_BIN, ['--config', config, '--catalog', file('bad.json', bad)]);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr.trim().split('\n').at(-1)).toMatch(
+      /messages has replication-method "LOG_BASED"; use INCREMENTAL or FULL_TABLE/,
+    );
   });
 });

@@ -7,11 +7,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import type { SingerMessage } from '../../src/singer/messages.js';
 import { parseState, type TapState } from '../../src/singer/state.js';
-import { DAY, dayOf, sync } from '../helpers.js';
+import { silentLogger } from '../../src/log.js';
+import { runSync } from '../../src/tap/sync.js';
+import { configFor, DAY, dayOf, MemorySink, sync } from '../helpers.js';
 
 const CONTACTS = 150;
 let sb: Sandbox;
 const asked: string[] = [];
+/** Called on every first page of history asked for (a test may abort the run from there). */
+let onHistory: (() => void) | undefined;
 let open = -1;
 let outside = -1;
 let origin = 0;
@@ -21,7 +25,10 @@ beforeAll(async () => {
     world: { seed: 61, contacts: CONTACTS, reports: 260, reportDays: 200, meanMessages: 6 },
     requestsPerMinute: 0,
     onRequest: (path, query) => {
-      if (path === '/v2/messages/history' && query.get('page') === '1') asked.push(query.get('customer_id')!);
+      if (path === '/v2/messages/history' && query.get('page') === '1') {
+        asked.push(query.get('customer_id')!);
+        onHistory?.();
+      }
     },
   });
   const w = sb.world;
@@ -51,12 +58,18 @@ const lastState = (messages: readonly SingerMessage[]): TapState =>
 const lastValue = (messages: readonly SingerMessage[]): unknown =>
   (messages.filter((m) => m.type === 'STATE').at(-1) as { value: unknown }).value;
 
-async function run(state?: TapState, extra: Record<string, unknown> = {}) {
+async function run(state?: TapState, extra: Record<string, unknown> = {}, signal?: AbortSignal) {
   asked.length = 0;
   const { sink, summary } = await sync(
     sb,
     { start_date: START(), end_date: dayOf(sb.world.now), private_key_jwk: sb.jwk.current, ...extra },
-    { selected: ['messages'], methods, now: () => sb.world.now, ...(state ? { state } : {}) },
+    {
+      selected: ['messages'],
+      methods,
+      now: () => sb.world.now,
+      ...(state ? { state } : {}),
+      ...(signal ? { signal } : {}),
+    },
   );
   return { sink, summary, asked: [...asked] };
 }
@@ -198,5 +211,65 @@ describe('incremental messages', () => {
         .map((m) => m.stream)
         .sort(),
     ).toEqual(['messages', 'messages_history']);
+  });
+
+  it('an interrupted incremental run resumes with the window it started with, and misses nothing', async () => {
+    const w = sb.world;
+    const full = await run(undefined, {}, undefined);
+    const before = w.now;
+    w.advance(1, 0.1);
+    const controller = new AbortController();
+    let seen = 0;
+    onHistory = () => {
+      if (++seen === 4) controller.abort(new Error('stopped by the test'));
+    };
+    const sink = new MemorySink();
+    await expect(
+      runSync({
+        config: configFor(sb, {
+          start_date: START(),
+          end_date: dayOf(w.now),
+          private_key_jwk: sb.jwk.current,
+          partition_concurrency: 1,
+        }),
+        selected: ['messages'],
+        sink,
+        log: silentLogger,
+        methods,
+        state: lastState(full.sink.messages),
+        now: () => w.now,
+        signal: controller.signal,
+      }),
+    ).rejects.toThrow(/stopped by the test/);
+    onHistory = undefined;
+    const interrupted = lastState(sink.messages);
+    const bookmark = interrupted.bookmarks['messages']!;
+    expect(bookmark.run).toMatchObject({ mode: 'incremental', until: new Date(w.now).toISOString() });
+    expect(bookmark.next_position).toBeGreaterThan(0);
+    const until = bookmark.run!.until;
+
+    // Later (the clock moved on), the resumed run reads the rest of the same window.
+    w.advance(0.1, 0);
+    const resumed = await run(interrupted);
+    const rows = [...sink.records('messages'), ...resumed.sink.records('messages')];
+    for (let i = 0; i < CONTACTS; i++) {
+      const fresh = w.expectedMessages(i, { from: before, to: before + DAY });
+      if (
+        fresh.length === 0 ||
+        i === outside ||
+        w.timeline.kindOf(i, !!w.openAttendanceOf(i)) === 'outside' ||
+        w.variant(i).rotatedKey
+      )
+        continue;
+      for (const m of fresh)
+        expect(
+          rows.some((r) => r['customer_id'] === w.contactId(i) && r['created_at'] === m.created_at),
+          `contact ${i}`,
+        ).toBe(true);
+    }
+    const done = lastState(resumed.sink.messages).bookmarks['messages']!;
+    expect(done.replication_key_value).toBe(until);
+    expect(done.run).toBeUndefined();
+    expect(done.version).toBeUndefined();
   });
 });
