@@ -11,6 +11,7 @@ import { addDays } from '../src/dates.js';
 import { decryptHistory, loadHistoryKey } from '../src/crypto/jwe.js';
 import { startSandbox, World, type Sandbox } from '../src/sandbox/index.js';
 import { dayWindow } from '../test/oracle.js';
+import { dailyAndFresh } from './daily.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const TAP = join(ROOT, 'dist/tap/cli.js');
@@ -377,6 +378,7 @@ const scenarios: [string, () => Promise<void>][] = [
   ['cpu', cpu],
   ['memory', memory],
   ['load', load],
+  ['daily', () => dailyAndFresh({ results, check, scale })],
 ];
 const only = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 for (const [name, scenario] of scenarios) {

@@ -68,8 +68,9 @@ export function loadSource(opts: SourceOptions): Source {
   return applyNaming(source, opts);
 }
 
-export function withSourceOptions(command: Command): Command {
-  return withNamingOptions(command)
+/** The options that name a source and its catalog, plus the table naming ones (`naming: false` leaves those out). */
+export function withSourceOptions(command: Command, naming = true): Command {
+  return (naming ? withNamingOptions(command) : command)
     .option('-s, --source <file>', `source file (default ${DEFAULT_SOURCE} when present)`)
     .option('--db <file>', 'DuckDB catalog file', DEFAULT_DB)
     .option(

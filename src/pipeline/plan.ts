@@ -41,6 +41,7 @@ export function planCommand(log: Logger): Command {
     new Command('plan').description(
       'estimate the next sync: a full pass and an incremental run, in requests and time at the budget',
     ),
+    false,
   )
     .option('--full', 'plan a full pass of the incremental streams')
     .action(async (opts: SourceOptions) => {

@@ -3,7 +3,7 @@
  * then equals a fresh full sync except for the message outside any attendance, which the next full pass (due
  * once the last one is a week old) brings in.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,7 +16,15 @@ import { estimatePlan } from '../../src/tap/estimate.js';
 import { runPipeline } from '../../src/pipeline/sync.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { STREAMS } from '../../src/streams/index.js';
-import { DAY, dayOf, queryCatalog, sandboxOverrides } from '../helpers.js';
+import {
+  CONVERSAS_BIN,
+  DAY,
+  dayOf,
+  expectNoSecrets,
+  queryCatalog,
+  runCli,
+  sandboxOverrides,
+} from '../helpers.js';
 
 const CONTACTS = 120;
 let sb: Sandbox;
@@ -200,5 +208,23 @@ describe('a daily source', () => {
     expect(() => parseSource({ full_sync_schedule: 'often' })).toThrow(
       /schedule "often" is not a valid cron/,
     );
+  });
+
+  it('conversas plan prints both estimates and what the next run is, without a secret', async () => {
+    const file = join(dir, 'daily.json');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        name: 'daily',
+        config: sandboxOverrides(sb, start, dayOf(sb.world.now)),
+        streams: { messages: { sync: 'incremental' }, messages_history: { selected: false } },
+      }),
+    );
+    const res = await runCli(CONVERSAS_BIN, ['plan', '--source', file, '--db', join(dir, 'daily.duckdb')]);
+    expect(res.code).toBe(0);
+    expect(res.stdout).toMatch(/^full pass: +≈ [\d,]+ requests ≈ \d+ min at 1000000\/min$/m);
+    expect(res.stdout).toMatch(/^incremental: ≈ [\d,]+ requests/m);
+    expect(res.stdout).toMatch(/^next run: +(incremental|full pass)$/m);
+    expectNoSecrets(sb, res.stdout, res.stderr);
   });
 });
