@@ -16,4 +16,16 @@ export default tseslint.config(
       'no-control-regex': 'off',
     },
   },
+  {
+    // The web app's one browser script (src/ui/static): the browser's globals.
+    files: ['src/ui/static/**/*.js'],
+    languageOptions: {
+      globals: Object.fromEntries(
+        ['document', 'fetch', 'FormData', 'EventSource', 'location', 'confirm', 'alert'].map((g) => [
+          g,
+          'readonly',
+        ]),
+      ),
+    },
+  },
 );

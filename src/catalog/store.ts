@@ -134,6 +134,11 @@ export class CatalogStore {
   }
 
   /** A stream is whole: its version is ready, to become current with the rest of the sync. */
+  /** Drops every table of a source (views and versions) and its saved STATE. */
+  dropSource(source: string): Promise<void> {
+    return this.transaction(() => this.versions_.dropSource(source));
+  }
+
   markReady(target: TableTarget, pending: Pending, keys: string[], mode: VersionMode): Promise<void> {
     return this.transaction(() => this.versions_.markReady(target, pending, keys, mode));
   }

@@ -144,6 +144,26 @@ export class Versions {
     return out;
   }
 
+  /** Drops every table of a source: its views and all its versions (a source deleted with its tables). */
+  async dropSource(source: string): Promise<void> {
+    const rows = await this.rows(
+      `SELECT DISTINCT layer, table_name FROM ${META}.versions WHERE source = $1 AND status = 'current'`,
+      [source],
+    );
+    for (const row of rows)
+      await this.db.run(`DROP VIEW IF EXISTS ${qualified(String(row['layer']), String(row['table_name']))}`);
+    const versions = await this.rows(
+      `SELECT layer, table_name, physical FROM ${META}.versions WHERE source = $1`,
+      [source],
+    );
+    for (const row of versions)
+      await this.drop(
+        { layer: String(row['layer']), name: String(row['table_name']), folder: '', stream: '' },
+        String(row['physical']),
+      );
+    await this.db.run(`DELETE FROM ${META}.state WHERE source = $1`, [source]);
+  }
+
   /** Drops a source's pending and ready versions: a sync that starts over leaves nothing of the last one. */
   async discardUnfinished(source: string): Promise<void> {
     const rows = await this.rows(

@@ -13,6 +13,7 @@ import { VERSION } from '../version.js';
 import { startDemo, type Demo } from './demo.js';
 import { ProgressView } from './progress.js';
 import { planCommand } from './plan.js';
+import { uiCommand } from './ui-command.js';
 import { sandboxCommand } from './sandbox-command.js';
 import { runOnSchedule } from './scheduler.js';
 import {
@@ -229,6 +230,7 @@ async function main(argv: string[]): Promise<number> {
     );
 
   program.addCommand(planCommand(log));
+  program.addCommand(uiCommand(log));
   program.addCommand(sandboxCommand());
 
   await program.parseAsync(argv);

@@ -1,0 +1,190 @@
+/**
+ * The app's JSON API, all through the pipeline's and the tap's own functions: saving a source (parseSource),
+ * testing access (the tap's --test), estimating (conversas plan's estimate), running (runPipeline), reading the
+ * catalog read-only. Answers never carry a secret: errors are redacted, sources are shown without them.
+ */
+import { Hono } from 'hono';
+import { validateConfig, type RawConfig } from '../config.js';
+import { CatalogStore } from '../catalog/store.js';
+import { parseDay } from '../dates.js';
+import { UserError } from '../errors.js';
+import { checkSchedule, selectedStreams } from '../pipeline/source.js';
+import { redactor } from '../redact.js';
+import { checkConnection } from '../tap/check.js';
+import { describeCost, estimatePlan } from '../tap/estimate.js';
+import { STREAMS } from '../streams/index.js';
+import { bigints } from './pages.js';
+import type { RunManager } from './runs.js';
+import type { SourceDirectory } from './sources.js';
+import { withCatalog } from './catalog.js';
+
+export interface ApiOptions {
+  sources: SourceDirectory;
+  runs: RunManager;
+  db: string;
+  defaults: RawConfig;
+  sandbox: RawConfig | undefined;
+  inWords: (cron: string | undefined) => string;
+}
+
+/** What the wizard posts: its fields, flat. */
+type Form = Record<string, unknown>;
+
+const text = (v: unknown): string => (typeof v === 'string' ? v.trim() : '');
+
+/** The tap config a form describes (secrets from the saved source when the form leaves them empty). */
+function configOf(form: Form, o: ApiOptions): RawConfig {
+  const editing = text(form['editing']);
+  const saved = editing ? ((o.sources.raw(editing)['config'] ?? {}) as RawConfig) : {};
+  const config: RawConfig = { ...o.defaults, ...saved };
+  for (const key of ['access_token', 'private_key_jwk', 'start_date'] as const)
+    if (text(form[key])) config[key] = text(form[key]);
+  if (form['use_sandbox'] === true && o.sandbox) Object.assign(config, o.sandbox);
+  if (text(form['full_sync_every_days']) !== '')
+    config['full_sync_every_days'] = Number(form['full_sync_every_days']);
+  return config;
+}
+
+/** The source file a form describes. */
+function sourceOf(form: Form, o: ApiOptions): RawConfig {
+  const selected = new Set(Array.isArray(form['streams']) ? form['streams'].map(String) : []);
+  const streams: Record<string, Record<string, unknown>> = {};
+  for (const s of STREAMS) {
+    const table = text(form[`table:${s.name}`]);
+    const sync = text(form[`sync:${s.name}`]);
+    streams[s.name] = {
+      selected: selected.has(s.name),
+      ...(table && table !== s.name ? { table } : {}),
+      ...(sync === 'incremental' ? { sync } : {}),
+    };
+  }
+  const schedule = text(form['schedule']);
+  const full = text(form['full_sync_schedule']);
+  const layer = text(form['layer']) === '__new' ? text(form['new_layer']) : text(form['layer']);
+  return {
+    name: text(form['name']),
+    description: typeof form['description'] === 'string' ? form['description'] : '',
+    config: configOf(form, o),
+    layer: layer || 'raw',
+    folder: text(form['folder']),
+    table_prefix: text(form['table_prefix']),
+    ...(schedule ? { schedule } : {}),
+    ...(full ? { full_sync_schedule: full } : {}),
+    retention_days: Number(text(form['retention_days']) || 7),
+    streams,
+  };
+}
+
+export function api(o: ApiOptions): Hono {
+  const app = new Hono();
+  const form = async (c: { req: { json(): Promise<unknown> } }): Promise<Form> => {
+    const body = await c.req.json().catch(() => undefined);
+    if (!body || typeof body !== 'object') throw new UserError('expected a JSON object');
+    return body as Form;
+  };
+
+  app.get('/check-date', (c) => {
+    try {
+      return c.json({ ok: true, day: parseDay(c.req.query('value') ?? '', 'start date') });
+    } catch (error) {
+      return c.json({ ok: false, error: (error as Error).message });
+    }
+  });
+
+  app.get('/cron', (c) => {
+    const expr = c.req.query('expr') ?? '';
+    try {
+      checkSchedule(expr);
+      return c.json({ ok: true, words: o.inWords(expr) });
+    } catch (error) {
+      return c.json({ ok: false, error: (error as Error).message });
+    }
+  });
+
+  app.post('/test', async (c) => {
+    const lines: string[] = [];
+    const log = {
+      debug() {},
+      info: (l: string) => lines.push(l),
+      warn: (l: string) => lines.push(l),
+      error() {},
+    };
+    try {
+      const config = validateConfig(configOf(await form(c), o));
+      await checkConnection(config, log);
+      return c.json({ ok: true, lines: lines.map((l) => redactor.redact(l)) });
+    } catch (error) {
+      return c.json({ ok: false, lines, error: redactor.redact((error as Error).message) });
+    }
+  });
+
+  app.post('/estimate', async (c) => {
+    const f = await form(c);
+    const raw = sourceOf(f, o);
+    const config = validateConfig(raw['config'] as RawConfig);
+    const selected = STREAMS.filter(
+      (s) => (raw['streams'] as Record<string, { selected: boolean }>)[s.name]?.selected,
+    ).map((s) => s.name);
+    const estimate = await estimatePlan({
+      config,
+      selected,
+      state: { bookmarks: {} },
+      methods: new Map(),
+      full: true,
+      now: Date.now(),
+    });
+    return c.json({
+      ok: true,
+      text: `a full sync of what is selected: ${describeCost(estimate.full, config.requests_per_minute)} (at least: a contact with long history takes more; estimated with ${estimate.spent} requests)`,
+    });
+  });
+
+  app.post('/sources', async (c) => {
+    const f = await form(c);
+    const raw = sourceOf(f, o);
+    const editing = text(f['editing']) || undefined;
+    const source = o.sources.save(raw, editing);
+    selectedStreams(source, validateConfig(source.config));
+    return c.json({ ok: true, name: source.name });
+  });
+
+  app.post('/sources/:name/run', (c) => {
+    o.runs.start(c.req.param('name'));
+    return c.json({ ok: true });
+  });
+
+  app.post('/sources/:name/toggle', (c) => {
+    const name = c.req.param('name');
+    const raw = o.sources.raw(name);
+    o.sources.save({ ...raw, schedule_paused: raw['schedule_paused'] !== true }, name);
+    return c.json({ ok: true, paused: raw['schedule_paused'] !== true });
+  });
+
+  app.post('/sources/:name/delete', async (c) => {
+    const name = c.req.param('name');
+    const f = await form(c);
+    if (o.runs.running === name) throw new UserError(`"${name}" is running: wait for it to end`);
+    if (f['drop_tables'] === true) {
+      const store = await CatalogStore.open(o.db);
+      try {
+        await store.dropSource(name);
+      } finally {
+        await store.close();
+      }
+    }
+    o.sources.remove(name);
+    return c.json({ ok: true });
+  });
+
+  app.post('/query', async (c) => {
+    const sql = text((await form(c))['sql']);
+    if (!sql) throw new UserError('no query');
+    const rows = await withCatalog(o.db, (store) =>
+      store.query(sql).catch((error: Error) => {
+        throw new UserError(`query failed: ${error.message.split('\n')[0]}`);
+      }),
+    );
+    return c.json({ ok: true, rows: JSON.parse(JSON.stringify(rows.slice(0, 500), bigints)) as unknown });
+  });
+  return app;
+}

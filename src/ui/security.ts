@@ -1,0 +1,45 @@
+/**
+ * Who may talk to the web app: only this machine's browser, holding this launch's token. The token comes once
+ * in the printed URL and then lives in an HttpOnly, SameSite=Strict cookie. A request for another `Host` (DNS
+ * rebinding) or from another `Origin` (a cross-site form or fetch) is refused before any route runs, and pages
+ * may load nothing but their own scripts and styles.
+ */
+import { timingSafeEqual } from 'node:crypto';
+import type { MiddlewareHandler } from 'hono';
+import { getCookie, setCookie } from 'hono/cookie';
+
+export const COOKIE = 'conversas_ui';
+
+const same = (a: string | undefined, b: string): boolean => {
+  if (a === undefined || a.length !== b.length) return false;
+  return timingSafeEqual(Buffer.from(a), Buffer.from(b));
+};
+
+export function guard(token: string, port: () => number): MiddlewareHandler {
+  return async (c, next) => {
+    const hosts = [`127.0.0.1:${port()}`, `localhost:${port()}`, `[::1]:${port()}`];
+    const host = c.req.header('host') ?? '';
+    if (!hosts.includes(host))
+      return c.text('refused: this app answers on 127.0.0.1 only (unknown Host)', 403);
+    const origin = c.req.header('origin');
+    if (origin !== undefined && origin !== `http://${host}`)
+      return c.text('refused: a request from another site', 403);
+    if (c.req.header('sec-fetch-site') === 'cross-site')
+      return c.text('refused: a request from another site', 403);
+    const offered = c.req.query('token');
+    if (offered !== undefined) {
+      if (!same(offered, token)) return c.text('refused: wrong launch token', 403);
+      setCookie(c, COOKIE, token, { httpOnly: true, sameSite: 'Strict', path: '/' });
+      const url = new URL(c.req.url);
+      url.searchParams.delete('token');
+      return c.redirect(`${url.pathname}${url.search}`, 303);
+    }
+    if (!same(getCookie(c, COOKIE), token))
+      return c.text("refused: open the URL `conversas ui` printed (it carries this launch's token)", 403);
+    await next();
+    c.header('Content-Security-Policy', "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'");
+    c.header('X-Content-Type-Options', 'nosniff');
+    c.header('Referrer-Policy', 'no-referrer');
+    c.header('Cache-Control', 'no-store');
+  };
+}

@@ -1,0 +1,183 @@
+/**
+ * `conversas ui`: a local web app over the same source files and DuckDB catalog as the command line. Hono
+ * (a small, well-kept server framework on Node's http) serves server-rendered pages and a JSON API; every
+ * request passes the launch-token, Host and Origin guard (security.ts) first.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { serve, type ServerType } from '@hono/node-server';
+import { Hono } from 'hono';
+import { streamSSE } from 'hono/streaming';
+import type { RawConfig } from '../config.js';
+import { UserError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { redactor } from '../redact.js';
+import { api } from './api.js';
+import { withCatalog } from './catalog.js';
+import { catalogPage, inWords, sourcesPage, tablePage, wizardPage, type Column } from './pages.js';
+import { RunManager } from './runs.js';
+import { guard } from './security.js';
+import { SourceDirectory } from './sources.js';
+import { streamChoices } from './streams.js';
+
+export interface UiOptions {
+  /** Where the sources live (`<dir>/sources/*.json`). */
+  dir: string;
+  db: string;
+  port?: number;
+  log: Logger;
+  /** Tap config every new source starts with (the sandbox's URL and budget when the app runs on it). */
+  defaults?: RawConfig;
+  /** The sandbox's token and key, filled in on the server when a person ticks "use the sandbox's". */
+  sandboxCredentials?: RawConfig;
+}
+
+export interface Ui {
+  url: string;
+  /** The URL with the launch token, to open once. */
+  launchUrl: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+const STATIC = fileURLToPath(new URL('../../src/ui/static/', import.meta.url));
+const TYPES: Record<string, string> = { js: 'text/javascript', css: 'text/css' };
+
+export async function startUi(o: UiOptions): Promise<Ui> {
+  const token = randomBytes(24).toString('base64url');
+  redactor.add(token);
+  const sources = new SourceDirectory(o.dir);
+  const runs = new RunManager(sources, o.db);
+  let port = 0;
+  const app = new Hono();
+  app.use(
+    '*',
+    guard(token, () => port),
+  );
+  app.onError((error, c) => {
+    const message = redactor.redact(error instanceof Error ? error.message : String(error));
+    if (!(error instanceof UserError)) o.log.error(`ui: ${message}`);
+    return c.json({ ok: false, error: message }, error instanceof UserError ? 400 : 500);
+  });
+
+  app.get('/static/:file', (c) => {
+    const file = c.req.param('file');
+    if (!/^[a-z]+\.(js|css)$/.test(file) || !existsSync(STATIC + file)) return c.notFound();
+    return c.body(readFileSync(STATIC + file), 200, { 'Content-Type': TYPES[file.split('.')[1]!]! });
+  });
+
+  app.get('/', (c) =>
+    c.html(
+      sourcesPage(
+        sources.names().map((name) => {
+          const raw = sources.raw(name);
+          return {
+            name,
+            description: String(raw['description'] ?? ''),
+            schedule: raw['schedule'] as string | undefined,
+            paused: raw['schedule_paused'] === true,
+            last: sources.runs(name)[0],
+            running: runs.running === name,
+          };
+        }),
+        c.req.query('created'),
+      ),
+    ),
+  );
+
+  const layers = async (): Promise<string[]> => {
+    if (!existsSync(o.db)) return [];
+    try {
+      return [...new Set((await withCatalog(o.db, (s) => s.tables())).map((t) => t.layer))];
+    } catch {
+      return []; // busy (a sync is running): the usual layer is offered
+    }
+  };
+  app.get('/new', async (c) =>
+    c.html(wizardPage({ streams: streamChoices(), layers: await layers(), sandbox: !!o.sandboxCredentials })),
+  );
+  app.get('/edit/:name', async (c) =>
+    c.html(
+      wizardPage({
+        streams: streamChoices(),
+        layers: await layers(),
+        existing: sources.view(c.req.param('name')),
+        sandbox: !!o.sandboxCredentials,
+      }),
+    ),
+  );
+
+  app.get('/catalog', async (c) => {
+    if (!existsSync(o.db)) return c.html(catalogPage([]));
+    try {
+      return c.html(catalogPage(await withCatalog(o.db, (s) => s.tables())));
+    } catch (error) {
+      return c.html(catalogPage([], (error as Error).message));
+    }
+  });
+  app.get('/catalog/:layer/:table', async (c) => {
+    const { layer, table } = c.req.param();
+    const page = await withCatalog(o.db, async (store) => {
+      const versions = (await store.versions(`${layer}.${table}`)).filter((v) => v.status !== 'pending');
+      const asked = Number(c.req.query('version'));
+      const shown = versions.find((v) => v.version === asked) ?? versions.find((v) => v.status === 'current');
+      if (!shown) throw new UserError(`no table ${layer}.${table}`);
+      const columns = (await store.query(`DESCRIBE SELECT * FROM ${shown.physical}`)).map((r): Column => ({
+        name: String(r['column_name']),
+        type: String(r['column_type']),
+      }));
+      const rows = await store.query(`SELECT * FROM ${shown.physical} LIMIT 100`);
+      return tablePage({ layer, table, columns, rows, versions, shown: shown.version });
+    });
+    return c.html(page);
+  });
+
+  app.get('/api/sources/:name/events', (c) =>
+    streamSSE(c, async (stream) => {
+      const queue: string[] = [];
+      let wake: (() => void) | undefined;
+      let done = false;
+      const stop = runs.watch(c.req.param('name'), (event) => {
+        queue.push(JSON.stringify(event));
+        if (event.type === 'done') done = true;
+        wake?.();
+      });
+      stream.onAbort(() => {
+        done = true;
+        stop();
+        wake?.();
+      });
+      for (;;) {
+        while (queue.length) await stream.writeSSE({ data: queue.shift()! });
+        if (done || stream.aborted) break;
+        await new Promise<void>((resolve) => (wake = resolve));
+      }
+      stop();
+    }),
+  );
+  app.route(
+    '/api',
+    api({ sources, runs, db: o.db, defaults: o.defaults ?? {}, sandbox: o.sandboxCredentials, inWords }),
+  );
+
+  const server: ServerType = await new Promise((resolve) => {
+    const s = serve({ fetch: app.fetch, port: o.port ?? 0, hostname: '127.0.0.1' }, () => resolve(s));
+  });
+  port = (server.address() as AddressInfo).port;
+  const url = `http://127.0.0.1:${port}/`;
+  return {
+    url,
+    launchUrl: `${url}?token=${token}`,
+    port,
+    close: async () => {
+      await runs.idle();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        // Pages left open keep their event streams: closed with the app.
+        if ('closeAllConnections' in server) server.closeAllConnections();
+      });
+    },
+  };
+}

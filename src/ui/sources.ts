@@ -1,0 +1,112 @@
+/**
+ * The web app's sources: one file each under `<dir>/sources/<name>.json` (the same source files `conversas sync
+ * --source` reads), written with mode 0600 because they hold the token and the key, and a short history of
+ * runs beside each. What the browser gets of a source never holds a secret: only whether each one is set.
+ */
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { SETTINGS, type RawConfig, type SettingName } from '../config.js';
+import { ConfigError } from '../errors.js';
+import { parseSource, type Source } from '../pipeline/source.js';
+
+/** What a run left, for the Sources page. */
+export interface RunRecord {
+  started_at: string;
+  seconds: number;
+  rows: number;
+  requests: number;
+  result: 'ok' | 'failed';
+  message: string;
+}
+
+const SECRETS = (Object.keys(SETTINGS) as SettingName[]).filter((k) => SETTINGS[k].secret === true);
+const NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+
+export class SourceDirectory {
+  readonly dir: string;
+
+  constructor(root: string) {
+    this.dir = join(root, 'sources');
+  }
+
+  fileOf(name: string): string {
+    if (!NAME.test(name)) throw new ConfigError(`"${name}" is not a source name`);
+    return join(this.dir, `${name}.json`);
+  }
+
+  names(): string[] {
+    if (!existsSync(this.dir)) return [];
+    return readdirSync(this.dir)
+      .filter((f) => f.endsWith('.json') && !f.endsWith('.runs.json'))
+      .map((f) => f.slice(0, -'.json'.length))
+      .filter((n) => NAME.test(n))
+      .sort();
+  }
+
+  raw(name: string): RawConfig {
+    return JSON.parse(readFileSync(this.fileOf(name), 'utf8')) as RawConfig;
+  }
+
+  read(name: string): Source {
+    return parseSource(this.raw(name), this.dir);
+  }
+
+  /**
+   * Checks and writes a source (mode 0600). Secrets left empty keep the values already saved, so an edit
+   * never needs them again.
+   */
+  save(raw: RawConfig, replacing?: string): Source {
+    const name = String(raw['name'] ?? '');
+    const previous = replacing && existsSync(this.fileOf(replacing)) ? this.raw(replacing) : undefined;
+    const config = { ...((raw['config'] as RawConfig | undefined) ?? {}) };
+    const before = (previous?.['config'] ?? {}) as RawConfig;
+    for (const key of SECRETS)
+      if ((config[key] === undefined || config[key] === '') && before[key] !== undefined)
+        config[key] = before[key];
+    const complete = { ...raw, config };
+    const source = parseSource(complete, this.dir);
+    if (source.name !== name) throw new ConfigError('the source needs a name');
+    if (replacing !== name && existsSync(this.fileOf(name)))
+      throw new ConfigError(`a source named "${name}" exists already`);
+    mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+    const file = this.fileOf(name);
+    writeFileSync(file, JSON.stringify(complete, null, 2) + '\n', { mode: 0o600 });
+    chmodSync(file, 0o600);
+    if (replacing && replacing !== name) this.remove(replacing);
+    return source;
+  }
+
+  remove(name: string): void {
+    rmSync(this.fileOf(name), { force: true });
+    rmSync(this.runsFile(name), { force: true });
+  }
+
+  /** The source as the browser may see it: secrets replaced by whether they are set. */
+  view(name: string): RawConfig {
+    const raw = this.raw(name);
+    const config = { ...((raw['config'] as RawConfig | undefined) ?? {}) };
+    const secrets: Record<string, boolean> = {};
+    for (const key of SECRETS) {
+      secrets[key] = config[key] !== undefined && config[key] !== '';
+      delete config[key];
+    }
+    return { ...raw, config, secrets };
+  }
+
+  private runsFile(name: string): string {
+    return join(this.dir, `${name}.runs.json`);
+  }
+
+  runs(name: string): RunRecord[] {
+    try {
+      return JSON.parse(readFileSync(this.runsFile(name), 'utf8')) as RunRecord[];
+    } catch {
+      return [];
+    }
+  }
+
+  recordRun(name: string, run: RunRecord): void {
+    const runs = [run, ...this.runs(name)].slice(0, 20);
+    writeFileSync(this.runsFile(name), JSON.stringify(runs, null, 2) + '\n', { mode: 0o600 });
+  }
+}

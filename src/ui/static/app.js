@@ -1,0 +1,247 @@
+// The app's one script: plain DOM, no framework, no build. Pages are rendered on the server; this reacts to
+// what a person does (steps, counters, checks, tests, estimates, a run's live progress, the SQL box).
+const $ = (selector, root = document) => root.querySelector(selector);
+const $$ = (selector, root = document) => [...root.querySelectorAll(selector)];
+
+async function call(path, body) {
+  const response = await fetch(path, {
+    method: body === undefined ? 'GET' : 'POST',
+    headers: body === undefined ? {} : { 'Content-Type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const type = response.headers.get('content-type') ?? '';
+  return type.includes('json') ? response.json() : { ok: false, error: await response.text() };
+}
+
+// ---- the five steps ------------------------------------------------------------------------------
+const wizard = $('#wizard');
+if (wizard) {
+  const steps = $$('.step', wizard);
+  let current = 1;
+  const show = (n) => {
+    current = Math.min(Math.max(n, 1), steps.length);
+    steps.forEach((s) => (s.hidden = Number(s.dataset.step) !== current));
+    $$('.steps li').forEach((li) => li.classList.toggle('active', Number(li.dataset.goto) === current));
+    $('[data-action=back]', wizard).disabled = current === 1;
+    $('[data-action=next]', wizard).hidden = current === steps.length;
+  };
+  show(1);
+  $$('.steps li').forEach((li) => li.addEventListener('click', () => show(Number(li.dataset.goto))));
+
+  const values = () => {
+    const data = new FormData(wizard);
+    const out = { editing: wizard.dataset.editing || '', streams: data.getAll('stream') };
+    for (const [key, value] of data.entries()) if (key !== 'stream') out[key] = value;
+    out.use_sandbox = data.get('use_sandbox') === 'on';
+    out.schedule = schedule();
+    return out;
+  };
+
+  // Trigger: a cron expression from the choice, shown in words.
+  const schedule = () => {
+    const data = new FormData(wizard);
+    const [hour, minute] = String(data.get('time') || '03:00')
+      .split(':')
+      .map(Number);
+    switch (data.get('trigger')) {
+      case 'daily':
+        return `${minute} ${hour} * * *`;
+      case 'weekly':
+        return `${minute} ${hour} * * ${data.get('weekday')}`;
+      case 'times': {
+        const times = String(data.get('times'))
+          .split(',')
+          .map((t) => t.trim())
+          .filter(Boolean);
+        const parts = times.map((t) => t.split(':').map(Number));
+        const minutes = new Set(parts.map(([, m]) => m));
+        return minutes.size === 1
+          ? `${parts[0][1]} ${parts.map(([h]) => h).join(',')} * * *`
+          : 'times-differ';
+      }
+      case 'cron':
+        return String(data.get('cron')).trim();
+      default:
+        return '';
+    }
+  };
+  const words = async (name, expr) => {
+    const target = $(`[data-words=${name}]`);
+    if (!expr) return (target.textContent = name === 'schedule' ? 'Runs only when you press ▶.' : '');
+    if (expr === 'times-differ')
+      return (target.textContent = 'The times must share their minutes (or use a custom cron).');
+    const answer = await call(`/api/cron?expr=${encodeURIComponent(expr)}`);
+    target.textContent = answer.ok ? answer.words : answer.error;
+    target.classList.toggle('error', !answer.ok);
+  };
+  const trigger = () => {
+    const kind = new FormData(wizard).get('trigger');
+    $$('.trigger-detail [data-for]').forEach((el) => (el.hidden = !el.dataset.for.split(' ').includes(kind)));
+    void words('schedule', schedule());
+  };
+  const existingCron = $('[name=cron]', wizard).value;
+  if (existingCron) $('[name=trigger]', wizard).value = 'cron';
+  trigger();
+  $('[name=full_sync_schedule]', wizard).addEventListener('input', (e) =>
+    words('full_sync_schedule', e.target.value.trim()),
+  );
+  void words('full_sync_schedule', $('[name=full_sync_schedule]', wizard).value.trim());
+
+  // Description: a live counter (at most 140).
+  const description = $('[name=description]', wizard);
+  const count = () => {
+    const n = description.value.length;
+    const counter = $('[data-counter=description]');
+    counter.textContent = `${n}/140`;
+    counter.classList.toggle('error', n > 140);
+  };
+  description.addEventListener('input', count);
+  count();
+
+  // Start date: checked as typed, by the tap's own parser.
+  const start = $('[name=start_date]', wizard);
+  const checkDate = async () => {
+    const out = $('[data-check-for=start_date]');
+    if (!start.value.trim()) return (out.textContent = '');
+    const answer = await call(`/api/check-date?value=${encodeURIComponent(start.value)}`);
+    out.textContent = answer.ok ? `✓ ${answer.day}` : answer.error;
+    out.classList.toggle('error', !answer.ok);
+  };
+  start.addEventListener('input', checkDate);
+  void checkDate();
+
+  // Streams: search.
+  $('[data-search=streams]').addEventListener('input', (e) => {
+    const q = e.target.value.toLowerCase();
+    $$('.stream', wizard).forEach(
+      (el) => (el.hidden = q !== '' && !el.textContent.toLowerCase().includes(q)),
+    );
+  });
+
+  // Tables: the layer, the prefix shown before every name.
+  const layer = $('[name=layer]', wizard);
+  layer.addEventListener('change', () => ($('[name=new_layer]', wizard).hidden = layer.value !== '__new'));
+  const prefix = () =>
+    $$('.prefix', wizard).forEach(
+      (el) =>
+        (el.textContent = `${$('[name=folder]', wizard).value}${$('[name=table_prefix]', wizard).value}`),
+    );
+  $('[name=folder]', wizard).addEventListener('input', prefix);
+  $('[name=table_prefix]', wizard).addEventListener('input', prefix);
+  prefix();
+
+  const answer = (name, result) => {
+    const out = $(`[data-answer=${name}]`);
+    out.textContent = result.ok ? (result.lines ?? [result.text ?? 'ok']).join('\n') : result.error;
+    out.classList.toggle('error', !result.ok);
+    out.classList.toggle('ok', !!result.ok);
+  };
+  wizard.addEventListener('input', (e) =>
+    e.target.name === 'trigger' || e.target.closest('.trigger-detail') ? trigger() : undefined,
+  );
+  wizard.addEventListener('change', (e) => (e.target.name === 'trigger' ? trigger() : undefined));
+  wizard.addEventListener('click', async (e) => {
+    const action = e.target.dataset?.action;
+    if (action === 'next') show(current + 1);
+    if (action === 'back') show(current - 1);
+    if (action === 'test') {
+      answer('test', { ok: true, text: 'testing…' });
+      answer('test', await call('/api/test', values()));
+    }
+    if (action === 'estimate') {
+      answer('estimate', { ok: true, text: 'estimating…' });
+      answer('estimate', await call('/api/estimate', values()));
+    }
+  });
+  wizard.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const result = await call('/api/sources', values());
+    if (result.ok) location.assign(`/?created=${encodeURIComponent(result.name)}`);
+    else answer('save', result);
+  });
+}
+
+// ---- sources: run now, schedule, delete -----------------------------------------------------------
+function watch(name) {
+  const row = $(`[data-progress-for="${name}"]`);
+  row.hidden = false;
+  const progress = $('.progress', row);
+  const summary = $('.summary', row);
+  const streams = new Map();
+  const source = new EventSource(`/api/sources/${encodeURIComponent(name)}/events`);
+  source.onmessage = (message) => {
+    const event = JSON.parse(message.data);
+    if (event.type === 'progress') {
+      const p = event.progress;
+      let line = streams.get(p.stream);
+      if (!line) {
+        line = document.createElement('div');
+        line.className = 'stream-progress';
+        line.dataset.stream = p.stream;
+        progress.append(line);
+        streams.set(p.stream, line);
+      }
+      const of = p.partitionsTotal
+        ? ` · ${p.partitionsDone ?? 0}/${p.partitionsTotal} contacts`
+        : p.total
+          ? ` of ${p.total}`
+          : '';
+      line.textContent = `${p.stream}: ${p.records} records${of}${p.done ? ' ✓' : ''}`;
+    } else if (event.type === 'log') {
+      summary.textContent += `${event.line}\n`;
+    } else if (event.type === 'done') {
+      source.close();
+      summary.textContent += `${event.ok ? 'done' : 'failed'}:\n${event.summary}`;
+      row.classList.add(event.ok ? 'ok' : 'failed');
+      row.dataset.done = event.ok ? 'ok' : 'failed';
+    }
+  };
+}
+document.addEventListener('click', async (e) => {
+  const { action, name } = e.target.dataset ?? {};
+  if (action === 'run') {
+    e.target.disabled = true;
+    const result = await call(`/api/sources/${encodeURIComponent(name)}/run`, {});
+    if (!result.ok) {
+      e.target.disabled = false;
+      return alert(result.error);
+    }
+    watch(name);
+  }
+  if (action === 'toggle') {
+    await call(`/api/sources/${encodeURIComponent(name)}/toggle`, {});
+    location.reload();
+  }
+  if (action === 'delete') {
+    if (
+      !confirm(`Delete source ${name}? Its file goes; its tables stay unless you confirm the next question.`)
+    )
+      return;
+    const drop = confirm(`Also drop the tables of ${name} from the catalog?`);
+    const result = await call(`/api/sources/${encodeURIComponent(name)}/delete`, { drop_tables: drop });
+    if (!result.ok) return alert(result.error);
+    location.reload();
+  }
+  if (action === 'query') {
+    const out = $('[data-answer=query]');
+    const result = await call('/api/query', { sql: $('#sql').value });
+    out.replaceChildren();
+    if (!result.ok) return (out.textContent = result.error);
+    if (result.rows.length === 0) return (out.textContent = 'no rows');
+    const table = document.createElement('table');
+    table.className = 'rows';
+    const columns = Object.keys(result.rows[0]);
+    table
+      .createTHead()
+      .insertRow()
+      .append(...columns.map((c) => Object.assign(document.createElement('th'), { textContent: c })));
+    const body = table.createTBody();
+    for (const row of result.rows) {
+      const tr = body.insertRow();
+      for (const c of columns)
+        tr.insertCell().textContent =
+          typeof row[c] === 'object' && row[c] !== null ? JSON.stringify(row[c]) : String(row[c] ?? '');
+    }
+    out.append(table);
+  }
+});

@@ -1,0 +1,220 @@
+/**
+ * The web app in a real browser (Debian's Chromium driven by playwright-core) against the sandbox: a person's
+ * path through the five steps, "run now" with live progress, the catalog with its versions, a wrong token in
+ * step 1, secrets that never leave the source file, and requests the app must refuse.
+ */
+import { request as httpRequest } from 'node:http';
+import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { silentLogger } from '../../src/log.js';
+import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
+import { startUi, type Ui } from '../../src/ui/server.js';
+import { DAY, dayOf, secretsOf } from '../helpers.js';
+
+const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
+const SCREENSHOTS = process.env['SCREENSHOTS'] === '1';
+const SHOTS = join(import.meta.dirname, '../../docs/screenshots');
+const CONTACTS = 30;
+
+let sb: Sandbox;
+let ui: Ui;
+let dir: string;
+let browser: Browser;
+let context: BrowserContext;
+/** Every body the app sent the browser. */
+const bodies: string[] = [];
+
+beforeAll(async () => {
+  sb = await startSandbox({ world: { seed: 71, contacts: CONTACTS, reports: 60 }, requestsPerMinute: 0 });
+  dir = mkdtempSync(join(tmpdir(), 'conversas-ui-'));
+  ui = await startUi({
+    dir,
+    db: join(dir, 'conversas.duckdb'),
+    log: silentLogger,
+    defaults: { api_url: sb.url, requests_per_minute: 100_000, retry_backoff_seconds: 0.01 },
+  });
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+  context = await browser.newContext({ viewport: { width: 1200, height: 900 } });
+  context.setDefaultTimeout(60_000);
+  context.on('response', (response) => {
+    void response.text().then(
+      (t) => bodies.push(t),
+      () => undefined,
+    );
+  });
+});
+afterAll(async () => {
+  await browser?.close();
+  await ui?.close();
+  await sb?.close();
+});
+
+const shot = async (page: Page, name: string): Promise<void> => {
+  if (SCREENSHOTS) await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+};
+const textOf = (page: Page, selector: string) => page.locator(selector).innerText();
+
+/** Waits until the element's text matches (the event, not a fixed time). */
+async function waitForText(page: Page, selector: string, pattern: RegExp): Promise<string> {
+  await page.locator(selector).filter({ hasText: pattern }).first().waitFor();
+  return textOf(page, selector);
+}
+
+describe('conversas ui', () => {
+  it("step 1 shows the API's refusal of a wrong token", async () => {
+    const page = await context.newPage();
+    await page.goto(ui.launchUrl);
+    await page.goto(`${ui.url}new`);
+    await page.fill('[name=access_token]', 'not-a-valid-token');
+    await page.click('[data-action=test]');
+    const answer = await waitForText(page, '[data-answer=test]', /401|refused|token/i);
+    expect(answer).toMatch(/401/);
+    expect(await page.locator('[data-answer=test]').getAttribute('class')).toContain('error');
+    await page.close();
+  });
+
+  it('five steps make a source; run now fills the catalog with live progress; a second run keeps the first version', async () => {
+    const page = await context.newPage();
+    await page.goto(ui.launchUrl);
+    await page.click('text=Add source');
+
+    // 1. Access, tested.
+    await page.fill('[name=access_token]', sb.token);
+    await page.fill('[name=start_date]', '01/13/2020');
+    await waitForText(page, '[data-check-for=start_date]', /not a date|valid|DD\/MM/i);
+    await page.fill('[name=start_date]', dayOf(sb.world.now - 60 * DAY));
+    await waitForText(page, '[data-check-for=start_date]', /✓ \d{4}-\d\d-\d\d/);
+    await page.fill('[name=private_key_jwk]', JSON.stringify(sb.jwk.current));
+    await page.click('[data-action=test]');
+    expect(await waitForText(page, '[data-answer=test]', /private key/)).toMatch(/token accepted/);
+    await page.click('[data-action=next]');
+
+    // 2. Streams: the notes, search, the estimate.
+    await page.check('input[value=messages]');
+    expect(await textOf(page, '[data-stream=messages_history]')).toMatch(/Advanced plan/);
+    expect(await textOf(page, '[data-stream=messages_history]')).toMatch(/once per contacts record/);
+    await page.fill('[data-search=streams]', 'report');
+    expect(await page.locator('[data-stream=contacts]').isHidden()).toBe(true);
+    expect(await page.locator('[data-stream=reports]').isVisible()).toBe(true);
+    await page.fill('[data-search=streams]', '');
+    await page.click('[data-action=estimate]');
+    expect(await waitForText(page, '[data-answer=estimate]', /requests/)).toMatch(
+      /≈ [\d,]+ requests ≈ \d+ min/,
+    );
+    await shot(page, 'step-2-streams');
+    await page.click('[data-action=next]');
+
+    // 3. Tables: a prefix for all, incremental messages.
+    await page.fill('[name=table_prefix]', 'rd_');
+    expect(await textOf(page, '[data-table-for=contacts] .prefix')).toBe('rd_');
+    await page.selectOption('[name="sync:messages"]', 'incremental');
+    await page.click('[data-action=next]');
+
+    // 4. Source: name, description with its counter, trigger in words.
+    await page.fill('[name=name]', 'principal');
+    await page.fill('[name=description]', 'Conta principal');
+    expect(await textOf(page, '[data-counter=description]')).toBe('15/140');
+    await page.selectOption('[name=trigger]', 'daily');
+    await page.fill('[name=time]', '04:30');
+    expect(await waitForText(page, '[data-words=schedule]', /04:30/)).toMatch(/At 04:30/);
+    await page.click('[data-action=next]');
+
+    // 5. Check: saved, on the Sources page, ready to run.
+    await page.click('button[type=submit]');
+    await page.waitForURL(/created=principal/);
+    expect(await textOf(page, '[data-source=principal]')).toMatch(/ready to run/);
+    const file = join(dir, 'sources', 'principal.json');
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    const saved = JSON.parse(readFileSync(file, 'utf8')) as {
+      schedule: string;
+      streams: Record<string, unknown>;
+    };
+    expect(saved.schedule).toBe('30 4 * * *');
+    expect(saved.streams['messages']).toEqual({ selected: true, sync: 'incremental' });
+
+    // Run now: progress per stream while it runs, the summary at the end.
+    await page.click('[data-action=run][data-name=principal]');
+    await page.waitForSelector('[data-progress-for=principal] [data-stream=contacts]');
+    await page.waitForSelector('[data-progress-for=principal][data-done]');
+    expect(await page.getAttribute('[data-progress-for=principal]', 'data-done')).toBe('ok');
+    expect(await textOf(page, '[data-progress-for=principal] .progress')).toMatch(
+      new RegExp(`contacts: ${CONTACTS} records.*✓`),
+    );
+    expect(await textOf(page, '[data-progress-for=principal] .summary')).toMatch(/rd_contacts/);
+    await shot(page, 'sources-run');
+
+    // The catalog: the contacts rows.
+    await page.click('text=Catalog');
+    await page.click('text=rd_contacts');
+    expect(await page.locator('table.rows tbody tr').count()).toBe(CONTACTS);
+
+    // A second run; the first version stays, previewable.
+    await page.goto(ui.url);
+    await page.click('[data-action=run][data-name=principal]');
+    await page.waitForSelector('[data-progress-for=principal][data-done=ok]');
+    await page.goto(`${ui.url}catalog/raw/rd_contacts`);
+    const versions = await page.locator('table.versions tbody tr').allInnerTexts();
+    expect(versions).toHaveLength(2);
+    expect(versions[1]).toMatch(/^1\s+superseded/);
+    await page.click('table.versions tbody tr:nth-child(2) >> text=preview');
+    await waitForText(page, 'main', /First 100 rows of version 1/);
+    expect(await page.locator('table.rows tbody tr').count()).toBe(CONTACTS);
+    await shot(page, 'catalog-table');
+
+    // The SQL box reads, and cannot write.
+    await page.goto(`${ui.url}catalog`);
+    await page.fill('#sql', 'SELECT count(*) AS n FROM raw.rd_contacts');
+    await page.click('[data-action=query]');
+    expect(await waitForText(page, '[data-answer=query]', /\d/)).toMatch(new RegExp(`${CONTACTS}`));
+    await page.fill('#sql', 'CREATE TABLE raw.x AS SELECT 1');
+    await page.click('[data-action=query]');
+    expect(await waitForText(page, '[data-answer=query]', /failed/)).toMatch(/read-only|read only/i);
+    await page.close();
+
+    // The secrets: in the source file, nowhere else.
+    const secrets = secretsOf(sb);
+    for (const body of bodies) for (const s of secrets) expect(body.includes(s)).toBe(false);
+    for (const name of readdirSync(dir, { recursive: true }) as string[]) {
+      const path = join(dir, name);
+      if (!statSync(path).isFile() || path === file) continue;
+      const content = readFileSync(path, 'latin1');
+      for (const s of secrets) expect(content.includes(s), `${name} holds a secret`).toBe(false);
+    }
+  });
+
+  it('refuses a request without the launch token, from another origin, or for another host', async () => {
+    const [cookie] = await context.cookies(ui.url);
+    const get = (headers: Record<string, string>) =>
+      new Promise<number>((resolve, reject) => {
+        const req = httpRequest(
+          { host: '127.0.0.1', port: ui.port, path: '/api/check-date?value=2026-01-01', headers },
+          (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          },
+        );
+        req.on('error', reject);
+        req.end();
+      });
+    const host = `127.0.0.1:${ui.port}`;
+    const withCookie = { Cookie: `${cookie!.name}=${cookie!.value}` };
+    expect(await get({ Host: host, ...withCookie })).toBe(200);
+    expect(await get({ Host: host })).toBe(403);
+    expect(await get({ Host: host, ...withCookie, Origin: 'http://evil.example' })).toBe(403);
+    expect(await get({ Host: `evil.example:${ui.port}`, ...withCookie })).toBe(403);
+    expect(await get({ Host: host, Cookie: `${cookie!.name}=wrong` })).toBe(403);
+  });
+});
