@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { Command } from 'commander';
 import { CatalogLoader } from '../catalog/loader.js';
 import { CatalogStore } from '../catalog/store.js';
-import { ConfigError, InterruptedError, UserError } from '../errors.js';
+import { InterruptedError, UserError } from '../errors.js';
 import { createLogger, type Logger } from '../log.js';
 import { readSingerMessages } from '../singer/reader.js';
 import { API } from '../streams/api.js';
@@ -15,7 +15,7 @@ import { ProgressView } from './progress.js';
 import { planCommand } from './plan.js';
 import { uiCommand } from './ui-command.js';
 import { sandboxCommand } from './sandbox-command.js';
-import { runOnSchedule } from './scheduler.js';
+import { scheduleCommand } from './schedule-command.js';
 import {
   applyNaming,
   DEFAULT_DB,
@@ -25,8 +25,8 @@ import {
   type NamingOptions,
   type SourceOptions,
 } from './options.js';
-import { checkSchedule, parseSource, readSource, tableFor, type Source } from './source.js';
-import { formatSummary, runPipeline } from './sync.js';
+import { parseSource, readSource, tableFor, type Source } from './source.js';
+import { formatSummary, runPipeline, type PipelineResult } from './sync.js';
 import { renderTable } from './table.js';
 
 const PROGRAM = 'conversas';
@@ -37,7 +37,7 @@ async function syncOnce(
   log: Logger,
   demo: Demo | undefined,
   signal: AbortSignal,
-): Promise<void> {
+): Promise<PipelineResult> {
   const progress = new ProgressView(process.stderr);
   const started = Date.now();
   try {
@@ -64,6 +64,7 @@ async function syncOnce(
           : '') +
         `; catalog ${opts.db}\n`,
     );
+    return result;
   } finally {
     progress.stop();
   }
@@ -138,41 +139,13 @@ async function main(argv: string[]): Promise<number> {
     }
   });
 
-  withSourceOptions(
-    program
-      .command('schedule')
-      .description("run sync on the source's cron trigger until stopped (SIGINT/SIGTERM)"),
-  )
-    .option(
-      '--cron <expression>',
-      "cron expression (overrides the source's schedule; 6 fields allow seconds)",
-    )
-    .option('--max-runs <n>', 'stop after this many syncs')
-    .action(async (opts: SourceOptions & { cron?: string; maxRuns?: string }) => {
-      const source = loadSource(opts);
-      const expression = opts.cron ?? source.schedule;
-      if (!expression) throw new ConfigError('no schedule: set "schedule" in the source file or pass --cron');
-      checkSchedule(expression);
-      const demo = opts.sandbox ? await startDemo({ contacts: Number(opts.contacts) }) : undefined;
-      const controller = new AbortController();
-      const release = abortOnSignals(controller, (s) => new InterruptedError(s));
-      try {
-        const { runs, failures } = await runOnSchedule({
-          expression,
-          run: () => syncOnce(source, { ...opts, fresh: false, full: false }, log, demo, controller.signal),
-          onFailure: (error) => reportFailure(PROGRAM, error),
-          maxRuns: opts.maxRuns === undefined ? undefined : Number(opts.maxRuns),
-          signal: controller.signal,
-          log,
-        });
-        log.info(`schedule stopped after ${runs} sync(s)`);
-        if (failures > 0 && !controller.signal.aborted)
-          throw new UserError(`${failures} scheduled sync(s) failed`);
-      } finally {
-        release();
-        await demo?.sandbox.close();
-      }
-    });
+  program.addCommand(
+    scheduleCommand(
+      log,
+      (source, opts, demo, signal) => syncOnce(source, opts, log, demo, signal),
+      (error) => reportFailure(PROGRAM, error),
+    ),
+  );
 
   program
     .command('tables')

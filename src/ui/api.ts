@@ -15,7 +15,7 @@ import { describeCost, estimatePlan } from '../tap/estimate.js';
 import { STREAMS } from '../streams/index.js';
 import { bigints } from './pages.js';
 import type { RunManager } from './runs.js';
-import type { SourceDirectory } from './sources.js';
+import type { SourceDirectory } from '../pipeline/directory.js';
 import { withCatalog } from './catalog.js';
 
 export interface ApiOptions {

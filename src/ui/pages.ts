@@ -10,7 +10,7 @@ import type { TableInfo, VersionInfo } from '../catalog/types.js';
 import type { RawConfig } from '../config.js';
 import { SETTINGS } from '../config.js';
 import type { StreamDefinition } from '../streams/define.js';
-import type { RunRecord } from './sources.js';
+import type { RunRecord } from '../pipeline/directory.js';
 
 type Html = ReturnType<typeof html>;
 

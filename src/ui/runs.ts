@@ -9,7 +9,7 @@ import { createLogger } from '../log.js';
 import { formatSummary, runPipeline } from '../pipeline/sync.js';
 import { redactor } from '../redact.js';
 import type { ProgressEvent } from '../tap/sync.js';
-import type { SourceDirectory } from './sources.js';
+import type { SourceDirectory } from '../pipeline/directory.js';
 
 export type RunEvent =
   | { type: 'progress'; progress: ProgressEvent }

@@ -19,7 +19,7 @@ import { withCatalog } from './catalog.js';
 import { catalogPage, inWords, sourcesPage, tablePage, wizardPage, type Column } from './pages.js';
 import { RunManager } from './runs.js';
 import { guard } from './security.js';
-import { SourceDirectory } from './sources.js';
+import { SourceDirectory } from '../pipeline/directory.js';
 import { streamChoices } from './streams.js';
 
 export interface UiOptions {

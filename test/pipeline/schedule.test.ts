@@ -4,7 +4,10 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CONVERSAS_BIN, runCli } from '../helpers.js';
+import { SourceDirectory } from '../../src/pipeline/directory.js';
+import { startSandbox } from '../../src/sandbox/index.js';
+import { STREAMS } from '../../src/streams/index.js';
+import { CONVERSAS_BIN, DAY, dayOf, runCli, sandboxOverrides } from '../helpers.js';
 
 describe('conversas schedule', () => {
   it('runs sync on each tick, skips ticks while one runs, and keeps versions', async () => {
@@ -63,5 +66,45 @@ describe('conversas schedule', () => {
     });
     expect(stderr).toMatch(/schedule stopped after \d+ sync/);
     expect(code).toBe(0);
+  });
+});
+
+describe('conversas schedule --dir', () => {
+  it('runs every source of a directory on its own trigger, one at a time, skipping a disabled schedule, and records each run', async () => {
+    const sb = await startSandbox({ world: { seed: 41, contacts: 15, reports: 20 }, requestsPerMinute: 0 });
+    try {
+      const dir = mkdtempSync(join(tmpdir(), 'schedule-dir-'));
+      const sources = new SourceDirectory(dir);
+      const config = sandboxOverrides(sb, dayOf(sb.world.now - 30 * DAY), dayOf(sb.world.now - DAY));
+      const only = (stream: string) => ({
+        streams: Object.fromEntries(STREAMS.map((s) => [s.name, { selected: s.name === stream }])),
+      });
+      sources.save({ name: 'people', config, schedule: '* * * * * *', ...only('contacts') });
+      sources.save({ name: 'team', config, schedule: '*/2 * * * * *', ...only('employees') });
+      sources.save({
+        name: 'paused',
+        config,
+        schedule: '* * * * * *',
+        schedule_paused: true,
+        ...only('flows'),
+      });
+      const res = await runCli(CONVERSAS_BIN, ['schedule', '--dir', dir, '--max-runs', '2']);
+      expect(res.code, res.stderr).toBe(0);
+      expect(sources.runs('people').map((r) => r.result)).toEqual(['ok', 'ok']);
+      expect(sources.runs('team').map((r) => r.result)).toEqual(['ok', 'ok']);
+      expect(sources.runs('paused')).toEqual([]);
+      // One catalog in the directory, with each source's tables.
+      const tables = await runCli(CONVERSAS_BIN, ['tables', '--db', join(dir, 'conversas.duckdb')]);
+      expect(tables.stdout).toMatch(/raw\s+contacts\s+contacts\s+15\s+2/);
+      expect(tables.stdout).toMatch(/raw\s+employees\s+employees\s+\d+\s+2/);
+      expect(tables.stdout).not.toMatch(/flows/);
+      // Never two at once: every run ended before the next began.
+      const runs = [...sources.runs('people'), ...sources.runs('team')]
+        .map((r) => [Date.parse(r.started_at), Date.parse(r.started_at) + r.seconds * 1000] as const)
+        .sort((a, b) => a[0] - b[0]);
+      for (let i = 1; i < runs.length; i++) expect(runs[i]![0]).toBeGreaterThanOrEqual(runs[i - 1]![1] - 5);
+    } finally {
+      await sb.close();
+    }
   });
 });

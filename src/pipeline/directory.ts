@@ -1,13 +1,13 @@
 /**
- * The web app's sources: one file each under `<dir>/sources/<name>.json` (the same source files `conversas sync
- * --source` reads), written with mode 0600 because they hold the token and the key, and a short history of
+ * A directory of sources (the web app's, and `conversas schedule --dir`'s): one file each under
+ * `<dir>/sources/<name>.json` (the same source files `conversas sync --source` reads), written with mode 0600 because they hold the token and the key, and a short history of
  * runs beside each. What the browser gets of a source never holds a secret: only whether each one is set.
  */
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SETTINGS, type RawConfig, type SettingName } from '../config.js';
 import { ConfigError } from '../errors.js';
-import { parseSource, type Source } from '../pipeline/source.js';
+import { parseSource, type Source } from './source.js';
 
 /** What a run left, for the Sources page. */
 export interface RunRecord {

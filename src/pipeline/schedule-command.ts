@@ -1,0 +1,137 @@
+/**
+ * `conversas schedule`: one source on its trigger, or (`--dir`) every source of a directory (the web app's) on
+ * its own trigger, one sync at a time (one catalog has one writer). A source whose schedule was disabled in
+ * the app is left out. Runs under `--dir` are recorded beside their source, for the app's Sources page.
+ */
+import { join } from 'node:path';
+import { Command } from 'commander';
+import { ConfigError, InterruptedError, UserError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { redactor } from '../redact.js';
+import { abortOnSignals } from '../tap/main.js';
+import { SourceDirectory } from './directory.js';
+import { startDemo, type Demo } from './demo.js';
+import { loadSource, withSourceOptions, type SourceOptions } from './options.js';
+import { runOnSchedule } from './scheduler.js';
+import { checkSchedule, type Source } from './source.js';
+import type { PipelineResult } from './sync.js';
+
+type SyncOnce = (
+  source: Source,
+  opts: SourceOptions,
+  demo: Demo | undefined,
+  signal: AbortSignal,
+) => Promise<PipelineResult>;
+
+interface ScheduleOptions extends SourceOptions {
+  cron?: string;
+  maxRuns?: string;
+  dir?: string;
+}
+
+export function scheduleCommand(
+  log: Logger,
+  syncOnce: SyncOnce,
+  onFailure: (error: unknown) => void,
+): Command {
+  const command = withSourceOptions(
+    new Command('schedule').description(
+      "run sync on the source's cron trigger until stopped (SIGINT/SIGTERM); --dir: every source of a directory on its own",
+    ),
+  )
+    .option(
+      '--cron <expression>',
+      "cron expression (overrides the source's schedule; 6 fields allow seconds)",
+    )
+    .option('--max-runs <n>', 'stop after this many syncs (per source)')
+    .option('--dir <dir>', "run every source in <dir>/sources (the web app's) on its own trigger");
+  return command.action(async (opts: ScheduleOptions) => {
+    const maxRuns = opts.maxRuns === undefined ? undefined : Number(opts.maxRuns);
+    const jobs: { name: string; expression: string; source: Source; record?: SourceDirectory }[] = [];
+    let db = opts.db;
+    if (opts.dir !== undefined) {
+      if (opts.source !== undefined || opts.sandbox || opts.cron !== undefined)
+        throw new ConfigError(
+          '--dir runs the sources of a directory on their own triggers: no --source, --sandbox or --cron',
+        );
+      if (command.getOptionValueSource('db') === 'default') db = join(opts.dir, 'conversas.duckdb');
+      const directory = new SourceDirectory(opts.dir);
+      for (const name of directory.names()) {
+        const raw = directory.raw(name);
+        const source = directory.read(name);
+        if (source.schedule && raw['schedule_paused'] !== true)
+          jobs.push({ name, expression: source.schedule, source, record: directory });
+      }
+      if (jobs.length === 0) throw new ConfigError(`no source in ${directory.dir} has an enabled schedule`);
+    } else {
+      const source = loadSource(opts);
+      const expression = opts.cron ?? source.schedule;
+      if (!expression) throw new ConfigError('no schedule: set "schedule" in the source file or pass --cron');
+      jobs.push({ name: source.name, expression: checkSchedule(expression), source });
+    }
+    const demo = opts.sandbox ? await startDemo({ contacts: Number(opts.contacts) }) : undefined;
+    const controller = new AbortController();
+    const release = abortOnSignals(controller, (s) => new InterruptedError(s));
+    // One sync at a time: a source whose tick comes while another runs waits its turn.
+    let turn: Promise<unknown> = Promise.resolve();
+    try {
+      const outcomes = await Promise.all(
+        jobs.map((job) =>
+          runOnSchedule({
+            expression: job.expression,
+            run: () => {
+              const mine = turn.then(() =>
+                runRecorded(job, () =>
+                  syncOnce(job.source, { ...opts, db, fresh: false, full: false }, demo, controller.signal),
+                ),
+              );
+              turn = mine.catch(() => undefined);
+              return mine;
+            },
+            onFailure,
+            maxRuns,
+            signal: controller.signal,
+            log,
+          }),
+        ),
+      );
+      const runs = outcomes.reduce((n, o) => n + o.runs, 0);
+      const failures = outcomes.reduce((n, o) => n + o.failures, 0);
+      log.info(`schedule stopped after ${runs} sync(s)`);
+      if (failures > 0 && !controller.signal.aborted)
+        throw new UserError(`${failures} scheduled sync(s) failed`);
+    } finally {
+      release();
+      await demo?.sandbox.close();
+    }
+  });
+}
+
+/** A run, recorded beside its source when it comes from a directory. */
+async function runRecorded(
+  job: { name: string; record?: SourceDirectory },
+  run: () => Promise<PipelineResult>,
+): Promise<void> {
+  const started = Date.now();
+  const record = (rows: number, requests: number, result: 'ok' | 'failed', message: string): void =>
+    job.record?.recordRun(job.name, {
+      started_at: new Date(started).toISOString(),
+      seconds: (Date.now() - started) / 1000,
+      rows,
+      requests,
+      result,
+      message,
+    });
+  try {
+    const result = await run();
+    record(
+      result.tables.reduce((n, t) => n + t.rows, 0),
+      result.tap.requests,
+      'ok',
+      `${result.tables.length} table(s), scheduled`,
+    );
+  } catch (error) {
+    record(0, 0, 'failed', redactor.redact(error instanceof Error ? error.message : String(error)));
+    throw error;
+  }
+}
