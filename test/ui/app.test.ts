@@ -48,7 +48,7 @@ beforeAll(async () => {
     ],
   });
   context = await browser.newContext({ viewport: { width: 1200, height: 900 } });
-  context.setDefaultTimeout(60_000);
+  context.setDefaultTimeout(20_000);
   context.on('response', (response) => {
     void response.text().then(
       (t) => bodies.push(t),
@@ -193,6 +193,43 @@ describe('conversas ui', () => {
       const content = readFileSync(path, 'latin1');
       for (const s of secrets) expect(content.includes(s), `${name} holds a secret`).toBe(false);
     }
+  });
+
+  it('edits a source without asking for its secrets again, disables its schedule, deletes it keeping its tables', async () => {
+    const page = await context.newPage();
+    await page.goto(ui.launchUrl);
+    await page.goto(`${ui.url}edit/principal`);
+    // The secrets show as "set", never as values; left empty they stay as saved.
+    expect(await textOf(page, 'fieldset[data-step="1"]')).toMatch(/set \(leave empty to keep it\)/);
+    expect(await page.inputValue('[name=access_token]')).toBe('');
+    await page.click('[data-goto="4"]');
+    await page.fill('[name=description]', 'Conta principal, editada');
+    await page.click('[data-goto="5"]');
+    await page.click('button[type=submit]');
+    await page.waitForURL(/created=principal/);
+    const saved = JSON.parse(readFileSync(join(dir, 'sources', 'principal.json'), 'utf8')) as {
+      description: string;
+      config: Record<string, unknown>;
+    };
+    expect(saved.description).toBe('Conta principal, editada');
+    expect(saved.config['access_token']).toBe(sb.token);
+
+    await page.click('[data-action=toggle][data-name=principal]');
+    await waitForText(page, '[data-source=principal]', /\(paused\)/);
+    expect(JSON.parse(readFileSync(join(dir, 'sources', 'principal.json'), 'utf8'))['schedule_paused']).toBe(
+      true,
+    );
+
+    // Delete: the first question removes the source, the second (declined) would drop its tables.
+    const answers = [true, false];
+    page.on('dialog', (dialog) => void (answers.shift() ? dialog.accept() : dialog.dismiss()));
+    await page.click('[data-action=delete][data-name=principal]');
+    await waitForText(page, 'main', /No source yet/);
+    await page.goto(`${ui.url}catalog`);
+    expect(await textOf(page, 'main')).toMatch(/rd_contacts/);
+    await page.close();
+    // Editing sent no secret to the browser either.
+    for (const body of bodies) for (const secret of secretsOf(sb)) expect(body.includes(secret)).toBe(false);
   });
 
   it('refuses a request without the launch token, from another origin, or for another host', async () => {
