@@ -9,12 +9,12 @@ import { createLogger } from '../log.js';
 import { formatSummary, runPipeline } from '../pipeline/sync.js';
 import { redactor } from '../redact.js';
 import type { ProgressEvent } from '../tap/sync.js';
-import type { SourceDirectory } from '../pipeline/directory.js';
+import type { RunRecord, SourceDirectory } from '../pipeline/directory.js';
 
 export type RunEvent =
   | { type: 'progress'; progress: ProgressEvent }
   | { type: 'log'; line: string }
-  | { type: 'done'; ok: boolean; summary: string };
+  | { type: 'done'; ok: boolean; summary: string; last: RunRecord };
 
 interface Run {
   source: string;
@@ -64,28 +64,29 @@ export class RunManager {
     })
       .then(
         (result) => {
-          const rows = result.tables.reduce((n, t) => n + t.rows, 0);
-          this.sources.recordRun(name, {
+          const last: RunRecord = {
             started_at: new Date(started).toISOString(),
             seconds: (Date.now() - started) / 1000,
-            rows,
+            rows: result.tables.reduce((n, t) => n + t.rows, 0),
             requests: result.tap.requests,
             result: 'ok',
             message: `${result.tables.length} table(s)`,
-          });
-          emit({ type: 'done', ok: true, summary: formatSummary(result) });
+          };
+          this.sources.recordRun(name, last);
+          emit({ type: 'done', ok: true, summary: formatSummary(result), last });
         },
         (error: unknown) => {
           const message = redactor.redact(error instanceof Error ? error.message : String(error));
-          this.sources.recordRun(name, {
+          const last: RunRecord = {
             started_at: new Date(started).toISOString(),
             seconds: (Date.now() - started) / 1000,
             rows: 0,
             requests: 0,
             result: 'failed',
             message,
-          });
-          emit({ type: 'done', ok: false, summary: message });
+          };
+          this.sources.recordRun(name, last);
+          emit({ type: 'done', ok: false, summary: message, last });
         },
       )
       .finally(() => {

@@ -154,6 +154,10 @@ describe('conversas ui', () => {
       new RegExp(`contacts: ${CONTACTS} records.*✓`),
     );
     expect(await textOf(page, '[data-progress-for=principal] .summary')).toMatch(/rd_contacts/);
+    // The last run, in the source's row, without a reload.
+    expect(await textOf(page, '[data-source=principal] .last')).toMatch(
+      /^✓ .* UTC, [\d.]+ s, \d+ rows, \d+ requests/,
+    );
     await shot(page, 'sources-run');
 
     // The catalog: the contacts rows.

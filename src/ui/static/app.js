@@ -191,6 +191,11 @@ function watch(name) {
       summary.textContent += `${event.line}\n`;
     } else if (event.type === 'done') {
       source.close();
+      const { last } = event;
+      $(`[data-source="${name}"] .last`).textContent =
+        `${last.result === 'ok' ? '✓' : '✗'} ${last.started_at.replace('T', ' ').slice(0, 19)} UTC, ` +
+        `${last.seconds.toFixed(1)} s, ${last.rows} rows, ${last.requests} requests`;
+      $(`[data-action=run][data-name="${name}"]`).disabled = false;
       summary.textContent += `${event.ok ? 'done' : 'failed'}:\n${event.summary}`;
       row.classList.add(event.ok ? 'ok' : 'failed');
       row.dataset.done = event.ok ? 'ok' : 'failed';
