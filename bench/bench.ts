@@ -12,6 +12,7 @@ import { decryptHistory, loadHistoryKey } from '../src/crypto/jwe.js';
 import { startSandbox, World, type Sandbox } from '../src/sandbox/index.js';
 import { dayWindow } from '../test/oracle.js';
 import { dailyAndFresh } from './daily.js';
+import { floorsScenario } from './floors.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const TAP = join(ROOT, 'dist/tap/cli.js');
@@ -379,6 +380,7 @@ const scenarios: [string, () => Promise<void>][] = [
   ['memory', memory],
   ['load', load],
   ['daily', () => dailyAndFresh({ results, check, scale })],
+  ['floors', () => floorsScenario({ bench: { results, check, scale }, work, tapConfig, catalogOf })],
 ];
 const only = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 for (const [name, scenario] of scenarios) {
