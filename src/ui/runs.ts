@@ -25,6 +25,8 @@ interface Run {
 
 export class RunManager {
   private current: Run | undefined;
+  /** Settles when the current run has ended and been recorded. */
+  private settled: Promise<void> = Promise.resolve();
   private readonly last = new Map<string, Run>();
 
   constructor(
@@ -54,7 +56,7 @@ export class RunManager {
     // Per stream only the latest progress matters to a page that joins late.
     const started = Date.now();
     const log = createLogger((line) => emit({ type: 'log', line: line.trimEnd() }), 'info');
-    void runPipeline({
+    this.settled = runPipeline({
       source,
       db: this.db,
       log,
@@ -106,8 +108,8 @@ export class RunManager {
   }
 
   /** Resolves when no sync is running (for a clean shutdown). */
-  async idle(): Promise<void> {
-    while (this.current) await new Promise((resolve) => this.current?.watchers.add(() => resolve(undefined)));
+  idle(): Promise<void> {
+    return this.settled;
   }
 }
 

@@ -24,7 +24,10 @@ export function guard(token: string, port: () => number): MiddlewareHandler {
     const origin = c.req.header('origin');
     if (origin !== undefined && origin !== `http://${host}`)
       return c.text('refused: a request from another site', 403);
-    if (c.req.header('sec-fetch-site') === 'cross-site')
+    // Another port of this machine is the same site, not the same origin: only the app's own pages, or a URL
+    // typed or opened from the terminal, may ask.
+    const site = c.req.header('sec-fetch-site');
+    if (site !== undefined && site !== 'same-origin' && site !== 'none')
       return c.text('refused: a request from another site', 403);
     const offered = c.req.query('token');
     if (offered !== undefined) {

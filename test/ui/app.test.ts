@@ -257,5 +257,8 @@ describe('conversas ui', () => {
     expect(await get({ Host: host, ...withCookie, Origin: 'http://evil.example' })).toBe(403);
     expect(await get({ Host: `evil.example:${ui.port}`, ...withCookie })).toBe(403);
     expect(await get({ Host: host, Cookie: `${cookie!.name}=wrong` })).toBe(403);
+    // A page on another port of this machine is the same site but not the same origin.
+    expect(await get({ Host: host, ...withCookie, 'Sec-Fetch-Site': 'same-site' })).toBe(403);
+    expect(await get({ Host: host, ...withCookie, 'Sec-Fetch-Site': 'same-origin' })).toBe(200);
   });
 });
