@@ -6,23 +6,23 @@ import { redactor } from '../redact.js';
  * The body as text, refusing to read past `maxBytes` once decoded (a compressed answer can expand a
  * thousandfold: a gzip bomb must not take the process's memory).
  */
-export async function readCapped(response: Response, maxBytes: number, label: string): Promise<string> {
-  if (!response.body) return '';
-  const reader = response.body.getReader();
+export async function readCapped(
+  body: AsyncIterable<Uint8Array> | null,
+  maxBytes: number,
+  label: string,
+): Promise<string> {
+  if (!body) return '';
   const decoder = new TextDecoder();
   let size = 0;
   let text = '';
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > maxBytes) {
-      await reader.cancel().catch(() => undefined);
+  // Leaving the loop early (the cap) destroys the stream and its connection.
+  for await (const chunk of body) {
+    size += chunk.byteLength;
+    if (size > maxBytes)
       throw new ApiError(
         `${label} answered more than ${Math.round(maxBytes / 1_048_576)} MB; not reading further (raise max_response_mb if an answer that big is real)`,
       );
-    }
-    text += decoder.decode(value, { stream: true });
+    text += decoder.decode(chunk, { stream: true });
   }
   return text + decoder.decode();
 }

@@ -7,6 +7,7 @@ import { ApiError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { describeBody, readCapped } from './body.js';
 import { RateLimiter, sleep } from './limiter.js';
+import { get, type RawResponse } from './transport.js';
 
 export type QueryValue = string | number | readonly string[] | undefined;
 export type Query = Record<string, QueryValue>;
@@ -53,10 +54,12 @@ export function buildUrl(base: string, path: string, query: Query = {}): string 
  * to fix now); anything else (a reset, a refused connection) may pass.
  */
 export function connectionProblem(error: unknown, label: string, url: string): Error {
-  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-  if (cause?.code === 'ENOTFOUND')
+  // node:http puts the code on the error; fetch on its cause.
+  const e = error as { code?: string; message?: string; cause?: { code?: string; message?: string } };
+  const code = e.code ?? e.cause?.code;
+  if (code === 'ENOTFOUND')
     return new ApiError(`${label}: the host ${new URL(url).hostname} does not resolve: check api_url`);
-  return new Retryable(`connection failed (${cause?.code ?? cause?.message ?? (error as Error).message})`);
+  return new Retryable(`connection failed (${code ?? e.cause?.message ?? e.message})`);
 }
 
 export class Retryable extends Error {
@@ -84,17 +87,17 @@ export class ApiClient {
   }
 
   /** Follows redirects within the API's own origin only: data from another host is not the API's. */
-  private async fetchSameOrigin(url: string, label: string, signal: AbortSignal): Promise<Response> {
+  private async fetchSameOrigin(url: string, label: string, signal: AbortSignal): Promise<RawResponse> {
     let current = url;
     for (let hop = 0; ; hop++) {
-      const response = await fetch(current, {
-        headers: { Authorization: `Bearer ${this.options.token}`, Accept: 'application/json' },
+      const response = await get(
+        current,
+        { Authorization: `Bearer ${this.options.token}`, Accept: 'application/json' },
         signal,
-        redirect: 'manual',
-      });
+      );
       const location = response.headers.get('location');
       if (response.status < 300 || response.status >= 400 || !location) return response;
-      await response.body?.cancel().catch(() => undefined);
+      response.body.resume(); // the redirect's own body is not read
       const next = new URL(location, current);
       if (next.origin !== this.origin)
         throw new ApiError(
@@ -155,11 +158,11 @@ export class ApiClient {
     }, options.timeoutMs);
     const onRunAbort = (): void => controller.abort();
     options.signal?.addEventListener('abort', onRunAbort, { once: true });
-    let response: Response;
+    let response: RawResponse;
     let text: string;
     try {
       response = await this.fetchSameOrigin(url, label, controller.signal);
-      text = await readCapped(response, options.maxResponseBytes, label);
+      text = await readCapped(response.body, options.maxResponseBytes, label);
     } catch (error) {
       if (error instanceof ApiError) throw error;
       if (options.signal?.aborted) throw options.signal.reason as Error;

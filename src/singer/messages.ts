@@ -46,8 +46,23 @@ export class JsonLinesSink implements SingerSink {
 
   constructor(private readonly out: Writable) {}
 
+  /** Per stream, version and extraction time: the fixed text around a RECORD's `record`. */
+  private readonly around = new Map<string, readonly [string, string]>();
+
   write(message: SingerMessage): void | Promise<void> {
-    this.buffer += JSON.stringify(message) + '\n';
+    if (message.type === 'RECORD') {
+      // The same line JSON.stringify(message) makes, without re-serialising what every record of a stream shares.
+      const key = `${message.stream}\u0000${message.version}\u0000${message.time_extracted}`;
+      let parts = this.around.get(key);
+      if (!parts) {
+        parts = [
+          `{"type":"RECORD","stream":${JSON.stringify(message.stream)},"record":`,
+          `${message.version !== undefined ? `,"version":${message.version}` : ''}${message.time_extracted !== undefined ? `,"time_extracted":${JSON.stringify(message.time_extracted)}` : ''}}\n`,
+        ];
+        this.around.set(key, parts);
+      }
+      this.buffer += parts[0] + JSON.stringify(message.record) + parts[1];
+    } else this.buffer += JSON.stringify(message) + '\n';
     if (
       message.type === 'STATE' ||
       message.type === 'ACTIVATE_VERSION' ||
