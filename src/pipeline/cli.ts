@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-/** conversas: the pipeline around the tap: sync into a DuckDB catalog, load, schedule, tables, versions, sandbox. */
+/** conversas: the pipeline around the tap: sync into a DuckDB catalog, plan, load, schedule, tables, versions, ui, sandbox. */
 import { existsSync } from 'node:fs';
 import { Command } from 'commander';
 import { CatalogLoader } from '../catalog/loader.js';
@@ -76,7 +76,7 @@ async function main(argv: string[]): Promise<number> {
   const log = createLogger(undefined, bars ? 'warn' : undefined);
   const program = new Command(PROGRAM)
     .description(
-      'RD Station Conversas into a DuckDB catalog: sync, load Singer messages, schedule, inspect tables and versions.',
+      'RD Station Conversas into a DuckDB catalog: sync (full or incremental), plan, load Singer messages, schedule, inspect tables and versions, and a local web app.',
     )
     .version(VERSION, '-V, --version')
     .showHelpAfterError();
