@@ -12,9 +12,8 @@ export async function readCapped(
   label: string,
 ): Promise<string> {
   if (!body) return '';
-  const decoder = new TextDecoder();
+  const chunks: Uint8Array[] = [];
   let size = 0;
-  let text = '';
   // Leaving the loop early (the cap) destroys the stream and its connection.
   for await (const chunk of body) {
     size += chunk.byteLength;
@@ -22,9 +21,10 @@ export async function readCapped(
       throw new ApiError(
         `${label} answered more than ${Math.round(maxBytes / 1_048_576)} MB; not reading further (raise max_response_mb if an answer that big is real)`,
       );
-    text += decoder.decode(chunk, { stream: true });
+    chunks.push(chunk);
   }
-  return text + decoder.decode();
+  // One decode of the whole body (a character split across chunks is whole again).
+  return Buffer.concat(chunks, size).toString('utf8');
 }
 
 /** A short, single-line, redacted description of an answer body, whatever its format. */
