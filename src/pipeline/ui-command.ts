@@ -4,7 +4,6 @@ import { join, resolve } from 'node:path';
 import { Command } from 'commander';
 import { ConfigError, UserError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { startUi } from '../ui/server.js';
 import { startDemo } from './demo.js';
 
 export function uiCommand(log: Logger): Command {
@@ -27,6 +26,8 @@ export function uiCommand(log: Logger): Command {
       const dir = resolve(opts.dir);
       mkdirSync(dir, { recursive: true });
       const demo = opts.sandbox ? await startDemo() : undefined;
+      // Loaded here, not at start-up: every other conversas command would pay for the web server and its pages.
+      const { startUi } = await import('../ui/server.js');
       const ui = await startUi({
         dir,
         db: opts.db ?? join(dir, 'conversas.duckdb'),
