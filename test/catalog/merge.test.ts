@@ -11,6 +11,7 @@ import { CatalogLoader } from '../../src/catalog/loader.js';
 import { CatalogStore } from '../../src/catalog/store.js';
 import { silentLogger } from '../../src/log.js';
 import type { SingerMessage } from '../../src/singer/messages.js';
+import { queryCatalog } from '../helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'conversas-merge-'));
 const schema = (extra: Record<string, unknown> = {}): SingerMessage => ({
@@ -48,14 +49,7 @@ async function load(db: string, messages: SingerMessage[], now: Date, keys = tru
   }
 }
 
-async function rows(db: string, sql: string): Promise<Record<string, unknown>[]> {
-  const store = await CatalogStore.open(db, { readOnly: true });
-  try {
-    return await store.query(sql);
-  } finally {
-    await store.close();
-  }
-}
+const rows = queryCatalog;
 
 const at = (day: number, hour: number) => new Date(Date.UTC(2026, 10, day, hour));
 

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import type { SingerMessage } from '../../src/singer/messages.js';
 import { parseState, type TapState } from '../../src/singer/state.js';
-import { silentLogger } from '../../src/log.js';
+import { createLogger, silentLogger } from '../../src/log.js';
 import { runSync } from '../../src/tap/sync.js';
 import { configFor, DAY, dayOf, MemorySink, sync } from '../helpers.js';
 
@@ -182,12 +182,7 @@ describe('incremental messages', () => {
 
   it('a FULL_TABLE stream read with the same requests makes the run a full pass, and says why', async () => {
     const lines: string[] = [];
-    const log = {
-      debug() {},
-      info: (l: string) => lines.push(l),
-      warn: (l: string) => lines.push(l),
-      error() {},
-    };
+    const log = createLogger((line) => void lines.push(line), 'info');
     const state: TapState = {
       bookmarks: {
         messages: {
