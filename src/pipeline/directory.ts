@@ -5,9 +5,9 @@
  */
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { SETTINGS, type RawConfig, type SettingName } from '../config.js';
+import { SETTINGS, validateConfig, type RawConfig, type SettingName } from '../config.js';
 import { ConfigError } from '../errors.js';
-import { parseSource, type Source } from './source.js';
+import { parseSource, selectedStreams, type Source } from './source.js';
 
 /** What a run left, for the Sources page. */
 export interface RunRecord {
@@ -52,8 +52,8 @@ export class SourceDirectory {
   }
 
   /**
-   * Checks and writes a source (mode 0600). Secrets left empty keep the values already saved, so an edit
-   * never needs them again.
+   * Checks a source as `conversas sync` would, then writes it (mode 0600). Secrets left empty keep the values
+   * already saved, so an edit never needs them again.
    */
   save(raw: RawConfig, replacing?: string): Source {
     const name = String(raw['name'] ?? '');
@@ -66,6 +66,8 @@ export class SourceDirectory {
     const complete = { ...raw, config };
     const source = parseSource(complete, this.dir);
     if (source.name !== name) throw new ConfigError('the source needs a name');
+    // What `conversas sync` would refuse is refused before anything is written.
+    selectedStreams(source, validateConfig(source.config));
     if (replacing !== name && existsSync(this.fileOf(name)))
       throw new ConfigError(`a source named "${name}" exists already`);
     mkdirSync(this.dir, { recursive: true, mode: 0o700 });
