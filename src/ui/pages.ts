@@ -14,6 +14,14 @@ import type { RunRecord } from '../pipeline/directory.js';
 
 type Html = ReturnType<typeof html>;
 
+/** A table's header row. */
+const header = (...names: string[]): Html =>
+  html`<thead>
+    <tr>
+      ${names.map((n) => html`<th>${n}</th>`)}
+    </tr>
+  </thead>`;
+
 export function layout(title: string, body: Html, active: 'sources' | 'catalog' | 'new' = 'sources'): Html {
   return html`<!doctype html>
     <html lang="en">
@@ -60,14 +68,7 @@ export interface SourceRow {
 export function sourcesPage(rows: SourceRow[], created?: string): Html {
   const body = rows.length
     ? html`<table class="sources">
-        <thead>
-          <tr>
-            <th>Source</th>
-            <th>Trigger</th>
-            <th>Last run</th>
-            <th></th>
-          </tr>
-        </thead>
+        ${header('Source', 'Trigger', 'Last run', '')}
         <tbody>
           ${rows.map(
             (s) =>
@@ -246,13 +247,7 @@ export function wizardPage(o: {
               >Prefix for every table <input name="table_prefix" value="${String(e['table_prefix'] ?? '')}"
             /></label>
             <table class="tables">
-              <thead>
-                <tr>
-                  <th>Stream</th>
-                  <th>Table</th>
-                  <th>Sync type</th>
-                </tr>
-              </thead>
+              ${header('Stream', 'Table', 'Sync type')}
               <tbody>
                 ${o.streams.map(
                   ({ stream }) =>
@@ -387,14 +382,7 @@ export function catalogPage(tables: TableInfo[], busy?: string): Html {
               (folder) =>
                 html`<h3>${folder || '(no folder)'}</h3>
                   <table class="catalog">
-                    <thead>
-                      <tr>
-                        <th>Table</th>
-                        <th>Rows</th>
-                        <th>Version</th>
-                        <th>Last sync</th>
-                      </tr>
-                    </thead>
+                    ${header('Table', 'Rows', 'Version', 'Last sync')}
                     <tbody>
                       ${tables
                         .filter((t) => t.layer === layer && t.folder === folder)
@@ -445,16 +433,7 @@ export function tablePage(o: {
       </ul>
       <h2>Versions</h2>
       <table class="versions">
-        <thead>
-          <tr>
-            <th>Version</th>
-            <th>Status</th>
-            <th>Mode</th>
-            <th>Rows</th>
-            <th>Activated</th>
-            <th></th>
-          </tr>
-        </thead>
+        ${header('Version', 'Status', 'Mode', 'Rows', 'Activated', '')}
         <tbody>
           ${o.versions.map(
             (v) =>
@@ -515,11 +494,7 @@ export function rowsTable(rows: Record<string, unknown>[]): Html {
     v === null || v === undefined ? '' : typeof v === 'object' ? JSON.stringify(v, bigints) : String(v);
   return html`<div class="scroll">
     <table class="rows">
-      <thead>
-        <tr>
-          ${columns.map((c) => html`<th>${c}</th>`)}
-        </tr>
-      </thead>
+      ${header(...columns)}
       <tbody>
         ${rows.map(
           (r) =>
