@@ -46,21 +46,34 @@ export class JsonLinesSink implements SingerSink {
 
   constructor(private readonly out: Writable) {}
 
-  /** Per stream, version and extraction time: the fixed text around a RECORD's `record`. */
-  private readonly around = new Map<string, readonly [string, string]>();
+  /**
+   * The fixed text around a RECORD's `record`, for the stream, version and extraction time of the last RECORD
+   * (records come a page at a time: rebuilding it when they change costs nothing).
+   */
+  private around:
+    { stream: string; version?: number; time?: string; parts: readonly [string, string] } | undefined;
 
   write(message: SingerMessage): void | Promise<void> {
     if (message.type === 'RECORD') {
       // The same line JSON.stringify(message) makes, without re-serialising what every record of a stream shares.
-      const key = `${message.stream}\u0000${message.version}\u0000${message.time_extracted}`;
-      let parts = this.around.get(key);
-      if (!parts) {
-        parts = [
-          `{"type":"RECORD","stream":${JSON.stringify(message.stream)},"record":`,
-          `${message.version !== undefined ? `,"version":${message.version}` : ''}${message.time_extracted !== undefined ? `,"time_extracted":${JSON.stringify(message.time_extracted)}` : ''}}\n`,
-        ];
-        this.around.set(key, parts);
+      let around = this.around;
+      if (
+        around?.stream !== message.stream ||
+        around.version !== message.version ||
+        around.time !== message.time_extracted
+      ) {
+        around = {
+          stream: message.stream,
+          ...(message.version !== undefined ? { version: message.version } : {}),
+          ...(message.time_extracted !== undefined ? { time: message.time_extracted } : {}),
+          parts: [
+            `{"type":"RECORD","stream":${JSON.stringify(message.stream)},"record":`,
+            `${message.version !== undefined ? `,"version":${message.version}` : ''}${message.time_extracted !== undefined ? `,"time_extracted":${JSON.stringify(message.time_extracted)}` : ''}}\n`,
+          ],
+        };
+        this.around = around;
       }
+      const { parts } = around;
       this.buffer += parts[0] + JSON.stringify(message.record) + parts[1];
     } else this.buffer += JSON.stringify(message) + '\n';
     if (
