@@ -89,6 +89,20 @@ export function readJsonColumns(columns: Column[]): string {
 
 const NOTHING = Symbol('nothing');
 
+const TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})/;
+
+/**
+ * A date-time DuckDB reads: Date.parse alone also takes 30 February (as 1 March) and hour 24, which DuckDB
+ * refuses, and one refused value would fail the whole batch.
+ */
+function isTimestamp(text: string): boolean {
+  const m = TIMESTAMP.exec(text);
+  if (!m || Number.isNaN(Date.parse(text))) return false;
+  const [year, month, day, hour, minute] = m.slice(1).map(Number) as [number, number, number, number, number];
+  const days = new Date(Date.UTC(year, month, 0)).getUTCDate();
+  return month >= 1 && month <= 12 && day >= 1 && day <= days && hour < 24 && minute < 60;
+}
+
 /** An object for field names from the API: without a prototype, `__proto__` is a field like any other. */
 const bag = (): Record<string, unknown> => Object.create(null) as Record<string, unknown>;
 
@@ -109,11 +123,7 @@ function fit(value: unknown, type: ColumnKind, extra: Record<string, unknown>): 
     case 'BOOLEAN':
       return typeof value === 'boolean' ? value : NOTHING;
     case 'TIMESTAMPTZ':
-      return typeof value === 'string' &&
-        /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}/.test(value) &&
-        !Number.isNaN(Date.parse(value))
-        ? value
-        : NOTHING;
+      return typeof value === 'string' && isTimestamp(value) ? value : NOTHING;
     case 'JSON':
       return value;
     case 'STRUCT': {

@@ -3,14 +3,17 @@
  * buffered (bounded by bytes), written as NDJSON and bulk-loaded by DuckDB; a STATE is saved in the same
  * transaction as the rows before it, so a resumed sync restarts exactly where the catalog stands.
  */
-import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UserError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { SingerMessage, SingerSink } from '../singer/messages.js';
+import type { RawRecord } from '../singer/reader.js';
 import { columnsOf, rowLine, type Column } from './columns.js';
-import type { CatalogStore, Pending, TableTarget } from './store.js';
+import { rawLine } from './raw-rows.js';
+import { Spool } from './spool.js';
+import type { Batch, CatalogStore, Pending, TableTarget } from './store.js';
 
 export interface LoaderOptions {
   store: CatalogStore;
@@ -38,16 +41,18 @@ interface StreamInfo {
   columns: Column[];
 }
 
-/** Rows of one stream version on their way to DuckDB: a small string chunk, then an NDJSON file. */
+/**
+ * Rows of one stream version on their way to DuckDB: rows made here (`rows`), and RECORD lines as they came,
+ * for DuckDB to parse (`raw`).
+ */
 interface Buffer_ {
   stream: string;
   version: number;
   pending: Pending;
-  chunk: string;
-  file?: { path: string; fd: number };
+  rows: Spool;
+  raw: Spool;
 }
 
-const CHUNK_BYTES = 1024 * 1024;
 const bufferKey = (stream: string, version: number): string => `${stream}\u0000${version}`;
 
 export interface LoadedTable {
@@ -84,7 +89,15 @@ export class CatalogLoader implements SingerSink {
 
   /** Messages are handled one at a time, in arrival order, even when several tap workers write at once. */
   write(message: SingerMessage): Promise<void> {
-    this.chain = this.chain.then(() => this.handle(message));
+    return this.enqueue(() => this.handle(message));
+  }
+
+  /** Messages still waiting in the chain: while there are any, a raw line waits behind them. */
+  private queued = 0;
+
+  private enqueue(work: () => Promise<void>): Promise<void> {
+    this.queued += 1;
+    this.chain = this.chain.then(work).finally(() => (this.queued -= 1));
     return this.chain;
   }
 
@@ -107,13 +120,8 @@ export class CatalogLoader implements SingerSink {
         const version = message.version ?? UNVERSIONED;
         const buffer = await this.bufferFor(message.stream, version, info);
         const line = rowLine(message.record, info.columns, buffer.pending.nextSequence++);
-        buffer.chunk += line;
-        this.bufferedBytes += line.length;
-        if (buffer.chunk.length >= CHUNK_BYTES) this.spill(buffer);
-        // Memory holds at most a chunk per stream; the byte bound keeps each transaction a sensible size.
-        // Rows go to DuckDB in the background while the next ones are parsed (DuckDB works on its own threads).
-        if (this.bufferedBytes >= (this.o.maxBufferBytes ?? 16 * 1024 * 1024)) await this.commit(true);
-        return;
+        this.bufferedBytes += buffer.rows.add([line]);
+        return this.maybeCommit();
       }
       case 'STATE':
         this.heldState = { value: message.value };
@@ -127,9 +135,36 @@ export class CatalogLoader implements SingerSink {
     }
   }
 
+  /**
+   * A RECORD line left unparsed (see singer/reader.ts): written as it is, for DuckDB to parse. Synchronous
+   * when nothing has to wait (the usual case), so a line costs no promise.
+   */
+  writeRaw(record: RawRecord): void | Promise<void> {
+    const buffer = this.buffers.get(bufferKey(record.stream, record.version ?? UNVERSIONED));
+    if (!buffer || this.queued > 0) return this.enqueue(() => this.handleRaw(record));
+    this.bufferedBytes += buffer.raw.add(rawLine(record.line, buffer.pending.nextSequence++));
+    return this.maybeCommit();
+  }
+
+  private async handleRaw(record: RawRecord): Promise<void> {
+    const info = this.streams.get(record.stream);
+    if (!info) throw new UserError(`RECORD for stream "${record.stream}" before its SCHEMA`);
+    if (!info.target) return;
+    const buffer = await this.bufferFor(record.stream, record.version ?? UNVERSIONED, info);
+    this.bufferedBytes += buffer.raw.add(rawLine(record.line, buffer.pending.nextSequence++));
+    return this.maybeCommit();
+  }
+
+  /**
+   * Memory holds at most a chunk per stream; the byte bound keeps each transaction a sensible size. Rows go
+   * to DuckDB in the background while the next ones are read (DuckDB works on its own threads).
+   */
+  private maybeCommit(): void | Promise<void> {
+    if (this.bufferedBytes >= (this.o.maxBufferBytes ?? 16 * 1024 * 1024)) return this.commit(true);
+  }
+
   flush(): Promise<void> {
-    this.chain = this.chain.then(() => this.commit());
-    return this.chain;
+    return this.enqueue(() => this.commit());
   }
 
   private async bufferFor(stream: string, version: number, info: StreamInfo): Promise<Buffer_> {
@@ -138,21 +173,11 @@ export class CatalogLoader implements SingerSink {
     if (!buffer) {
       await this.inflight;
       const pending = await this.o.store.ensurePending(info.target!, this.o.source, version, info.columns);
-      buffer = { stream, version, pending, chunk: '' };
+      const name = (): string => `batch-${++this.fileCounter}.ndjson`;
+      buffer = { stream, version, pending, rows: new Spool(this.dir, name), raw: new Spool(this.dir, name) };
       this.buffers.set(key, buffer);
     }
     return buffer;
-  }
-
-  /** Moves a buffer's chunk to its NDJSON file. */
-  private spill(buffer: Buffer_): void {
-    if (!buffer.chunk) return;
-    buffer.file ??= (() => {
-      const path = join(this.dir, `batch-${++this.fileCounter}.ndjson`);
-      return { path, fd: openSync(path, 'w') };
-    })();
-    writeSync(buffer.file.fd, buffer.chunk);
-    buffer.chunk = '';
   }
 
   /** The DuckDB write under way, if any: one store operation at a time. */
@@ -165,17 +190,15 @@ export class CatalogLoader implements SingerSink {
   private async commit(background = false): Promise<void> {
     const state = this.heldState;
     this.heldState = undefined;
-    const batches: { pending: Pending; file: string; columns: Column[] }[] = [];
+    const batches: Batch[] = [];
     for (const buffer of this.buffers.values()) {
-      this.spill(buffer);
-      if (!buffer.file) continue;
-      closeSync(buffer.file.fd);
-      batches.push({
-        pending: buffer.pending,
-        file: buffer.file.path,
-        columns: this.streams.get(buffer.stream)!.columns,
-      });
-      delete buffer.file;
+      const columns = this.streams.get(buffer.stream)!.columns;
+      const rows = buffer.rows.take();
+      if (rows)
+        batches.push({ stream: buffer.stream, pending: buffer.pending, file: rows, columns, raw: false });
+      const raw = buffer.raw.take();
+      if (raw)
+        batches.push({ stream: buffer.stream, pending: buffer.pending, file: raw, columns, raw: true });
     }
     this.bufferedBytes = 0;
     await this.inflight;
@@ -187,7 +210,7 @@ export class CatalogLoader implements SingerSink {
         state && { source: this.o.source, value: state.value, settings: this.o.settings ?? null },
       )
       .finally(() => {
-        for (const { file } of batches) rmSync(file, { force: true });
+        for (const { file } of batches) rmSync(file.path, { force: true });
       })
       // A STATE is echoed (by a Singer target) only once the rows before it are in.
       .then(() => (state ? this.o.onState?.(state.value) : undefined));
@@ -226,6 +249,12 @@ export class CatalogLoader implements SingerSink {
       if (buffer.version === UNVERSIONED) await this.markReady(buffer.stream, UNVERSIONED);
       else incomplete.push(buffer.stream);
     }
+    const raw = this.o.store.rawLines;
+    if (raw.parsedByDuckdb + raw.byRowLine > 0)
+      this.o.log.debug(
+        `RECORD lines loaded as they came: ${raw.parsedByDuckdb} parsed by DuckDB, ${raw.byRowLine} through the loader` +
+          (raw.unreadableFiles ? ` (${raw.unreadableFiles} batch files DuckDB could not read)` : ''),
+      );
     if (incomplete.length) return incomplete;
     await this.inflight;
     for (const { target, version, rows } of await this.o.store.activateReady(

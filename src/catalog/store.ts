@@ -3,9 +3,12 @@
  * real table in `_conversas_versions`, listed in `_conversas.versions` with the source that wrote it. How
  * versions become current is in versions.ts. `conversas query`, `tables` and `versions` open it read-only.
  */
+import { rmSync } from 'node:fs';
 import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
 import { UserError } from '../errors.js';
 import { readJsonColumns, type Column } from './columns.js';
+import { insertFittingSql, misfitsAsRows, misfitsSql, rawFileAsRows } from './raw-rows.js';
+import type { SpoolFile } from './spool.js';
 import type { Pending, TableInfo, TableTarget, VersionInfo, VersionMode } from './types.js';
 import { META, qualified, Versions, VERSIONS_SCHEMA, type Activated } from './versions.js';
 
@@ -17,6 +20,24 @@ const sqlString = (text: string): string => `'${text.replace(/'/g, "''")}'`;
 
 /** What DuckDB says when another process holds the file (not any message that happens to contain "lock"). */
 const LOCKED = /Could not set lock on file|Conflicting lock is held/i;
+
+/** One file of rows for a pending table: rows made by rowLine, or RECORD lines for DuckDB to parse (`raw`). */
+export interface Batch {
+  stream: string;
+  pending: Pending;
+  file: SpoolFile;
+  columns: Column[];
+  raw: boolean;
+}
+
+/** DuckDB's default largest JSON object, raised for a file that holds a larger line. */
+const objectSize = (file: SpoolFile): number => Math.max(16 * 1024 * 1024, file.longest + 1024);
+
+interface StateToSave {
+  source: string;
+  value: unknown;
+  settings?: unknown;
+}
 
 export interface SavedState {
   value: unknown;
@@ -108,37 +129,76 @@ export class CatalogStore {
     return this.transaction(() => this.versions_.ensurePending(target, source, singerVersion, columns));
   }
 
-  /** Bulk-loads NDJSON files into pending tables and saves the tap's STATE, all in one transaction. */
-  async append(
-    batches: { pending: Pending; file: string; columns: Column[] }[],
-    state?: { source: string; value: unknown; settings?: unknown },
-  ): Promise<void> {
-    await this.transaction(async () => {
-      for (const { pending, file, columns } of batches) {
-        await this.db.run(
-          `INSERT INTO ${qualified(VERSIONS_SCHEMA, pending.physical)} BY NAME SELECT * FROM read_json(${sqlString(file)}, format = 'newline_delimited', columns = ${readJsonColumns(columns)}, maximum_object_size = 268435456)`,
-        );
+  /** How the RECORD lines loaded as they came were made into rows (in transactions that may yet roll back). */
+  readonly rawLines = { parsedByDuckdb: 0, byRowLine: 0, unreadableFiles: 0 };
+
+  /**
+   * Bulk-loads batch files into pending tables and saves the tap's STATE, all in one transaction. When DuckDB
+   * cannot read a file of RECORD lines as they came (a line that is not JSON, say), the transaction is
+   * undone and done again with those lines through rowLine, which names a line that is wrong.
+   */
+  async append(batches: Batch[], state?: StateToSave): Promise<void> {
+    try {
+      await this.transaction(() => this.appendAll(batches, state));
+    } catch (error) {
+      if (error instanceof UserError || !batches.some((b) => b.raw)) throw error;
+      this.rawLines.unreadableFiles += 1;
+      const converted = batches.map((b) => (b.raw ? { ...b, file: rawFileAsRows(b), raw: false } : b));
+      try {
+        await this.transaction(() => this.appendAll(converted, state));
+      } finally {
+        for (const b of converted) if (!batches.includes(b)) rmSync(b.file.path, { force: true });
       }
-      if (state) {
-        await this.db.run(
-          `INSERT OR REPLACE INTO ${META}.state VALUES ($1, $2::JSON, $3::TIMESTAMPTZ, $4::JSON)`,
-          [
-            state.source,
-            JSON.stringify(state.value),
-            this.now().toISOString(),
-            state.settings === undefined ? null : JSON.stringify(state.settings),
-          ],
-        );
-      }
-    });
+    }
   }
 
-  /** A stream is whole: its version is ready, to become current with the rest of the sync. */
+  private async appendAll(batches: Batch[], state?: StateToSave): Promise<void> {
+    for (const batch of batches) await (batch.raw ? this.appendRaw(batch) : this.appendRows(batch));
+    if (!state) return;
+    await this.db.run(
+      `INSERT OR REPLACE INTO ${META}.state VALUES ($1, $2::JSON, $3::TIMESTAMPTZ, $4::JSON)`,
+      [
+        state.source,
+        JSON.stringify(state.value),
+        this.now().toISOString(),
+        state.settings === undefined ? null : JSON.stringify(state.settings),
+      ],
+    );
+  }
+
+  private async appendRows({ pending, file, columns }: Batch): Promise<void> {
+    await this.db.run(
+      `INSERT INTO ${qualified(VERSIONS_SCHEMA, pending.physical)} BY NAME SELECT * FROM read_json(${sqlString(file.path)}, format = 'newline_delimited', columns = ${readJsonColumns(columns)}, maximum_object_size = ${objectSize(file)})`,
+    );
+  }
+
+  /** RECORD lines: DuckDB inserts the rows that fit; the others, if its count says there are any, take rowLine's path. */
+  private async appendRaw(batch: Batch): Promise<void> {
+    const table = qualified(VERSIONS_SCHEMA, batch.pending.physical);
+    const size = objectSize(batch.file);
+    const inserted = (await this.db.run(insertFittingSql(table, batch.file.path, batch.columns, size)))
+      .rowsChanged;
+    this.rawLines.parsedByDuckdb += inserted;
+    this.rawLines.byRowLine += batch.file.lines - inserted;
+    if (inserted === batch.file.lines) return;
+    const misfits = (await this.rows(misfitsSql(batch.file.path, batch.columns, size))).map((r) => ({
+      sequence: Number(r['s']),
+      record: String(r['record']),
+    }));
+    const rows = misfitsAsRows(batch, misfits);
+    try {
+      await this.appendRows({ ...batch, file: rows, raw: false });
+    } finally {
+      rmSync(rows.path, { force: true });
+    }
+  }
+
   /** Drops every table of a source (views and versions) and its saved STATE. */
   dropSource(source: string): Promise<void> {
     return this.transaction(() => this.versions_.dropSource(source));
   }
 
+  /** A stream is whole: its version is ready, to become current with the rest of the sync. */
   markReady(target: TableTarget, pending: Pending, keys: string[], mode: VersionMode): Promise<void> {
     return this.transaction(() => this.versions_.markReady(target, pending, keys, mode));
   }

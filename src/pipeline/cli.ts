@@ -6,7 +6,7 @@ import { CatalogLoader } from '../catalog/loader.js';
 import { CatalogStore } from '../catalog/store.js';
 import { InterruptedError, UserError } from '../errors.js';
 import { createLogger, type Logger } from '../log.js';
-import { readSingerMessages } from '../singer/reader.js';
+import { readSingerInput } from '../singer/reader.js';
 import { API } from '../streams/api.js';
 import { abortOnSignals, guardStdout, reportFailure } from '../tap/main.js';
 import { VERSION } from '../version.js';
@@ -123,9 +123,15 @@ async function main(argv: string[]): Promise<number> {
       onState: (value) => void process.stdout.write(JSON.stringify(value) + '\n'),
       // A tap may send a STATE after every contact: commit (and echo) at most one a second.
       stateEveryMs: 1000,
+      // Rows wait in files, not in memory: fewer, larger transactions cost DuckDB less (a commit may checkpoint).
+      maxBufferBytes: 256 * 1024 * 1024,
     });
     try {
-      for await (const message of readSingerMessages(process.stdin)) await loader.write(message);
+      // RECORD lines in the usual layout go to DuckDB unparsed: it parses them into the columns itself.
+      for await (const message of readSingerInput(process.stdin, { raw: true })) {
+        const wrote = message.type === 'RAW_RECORD' ? loader.writeRaw(message) : loader.write(message);
+        if (wrote) await wrote;
+      }
       const incomplete = await loader.finish();
       for (const t of loader.loaded) log.info(`${t.layer}.${t.table}: version ${t.version} (${t.rows} rows)`);
       if (incomplete.length) {

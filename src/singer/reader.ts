@@ -1,17 +1,80 @@
-/** Singer messages from a byte stream (a tap's stdout piped in): one JSON object per line. */
-import { createInterface } from 'node:readline';
+/**
+ * Singer messages from a byte stream (a tap's stdout piped in): one JSON object per line. The input is split
+ * as bytes; a RECORD line in the usual layout (`{"type":"RECORD","stream":…,"record":{…}` then only
+ * `version` and `time_extracted`) is handed on as its bytes, unparsed, for DuckDB to parse (see
+ * catalog/raw-rows.ts). Every other line is parsed here.
+ */
 import { UserError } from '../errors.js';
 import type { SingerMessage } from './messages.js';
 
-export async function* readSingerMessages(input: NodeJS.ReadableStream): AsyncGenerator<SingerMessage> {
-  const lines = createInterface({ input, crlfDelay: Infinity });
+/** A RECORD line left unparsed: its stream, its version (undefined when it has none) and its bytes. */
+export interface RawRecord {
+  type: 'RAW_RECORD';
+  stream: string;
+  version: number | undefined;
+  line: Buffer;
+}
+
+const HEAD = /^\{\s*"type"\s*:\s*"RECORD"\s*,\s*"stream"\s*:\s*"([^"\\]+)"\s*,\s*"record"\s*:\s*\{/;
+/**
+ * After the record's closing brace, only `version` and `time_extracted` (plain values) and the line's own
+ * brace. Neither can hold a brace, so the brace this matches first is the record's.
+ */
+const TAIL = /\}((?:\s*,\s*"(?:version|time_extracted)"\s*:\s*(?:\d+|"[^"\\]*"))*)\s*\}\s*$/;
+const VERSION = /"version"\s*:\s*(\d+)/;
+const LOOK = 160;
+
+/** The line as a RawRecord, or undefined when it is not in the layout the fast path reads. */
+export function rawRecord(line: Buffer): RawRecord | undefined {
+  if (line[0] !== 0x7b) return undefined;
+  const head = HEAD.exec(line.toString('latin1', 0, Math.min(line.length, LOOK)));
+  if (!head) return undefined;
+  const tail = TAIL.exec(line.toString('latin1', Math.max(head[0].length - 1, line.length - LOOK)));
+  if (!tail) return undefined;
+  const version = VERSION.exec(tail[1]!);
+  // The stream's name, from bytes: latin1 above reads UTF-8 names byte by byte.
+  const stream = Buffer.from(head[1]!, 'latin1').toString('utf8');
+  return { type: 'RAW_RECORD', stream, version: version ? Number(version[1]) : undefined, line };
+}
+
+/** Lines of a byte stream, as buffers (a final line without a newline included). */
+export async function* readLines(input: NodeJS.ReadableStream): AsyncGenerator<Buffer> {
+  let rest: Buffer | undefined;
+  for await (const chunk of input as AsyncIterable<Buffer | string>) {
+    let data = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    if (rest) data = Buffer.concat([rest, data]);
+    let start = 0;
+    for (let end = data.indexOf(10); end !== -1; end = data.indexOf(10, start)) {
+      yield data.subarray(start, end > start && data[end - 1] === 13 ? end - 1 : end);
+      start = end + 1;
+    }
+    rest = start < data.length ? data.subarray(start) : undefined;
+  }
+  if (rest?.length) yield rest;
+}
+
+const BLANK = /^\s*$/;
+
+/** Singer messages, with RECORD lines in the usual layout left unparsed when `raw` is set. */
+export async function* readSingerInput(
+  input: NodeJS.ReadableStream,
+  options: { raw?: boolean } = {},
+): AsyncGenerator<SingerMessage | RawRecord> {
   let n = 0;
-  for await (const line of lines) {
+  for await (const line of readLines(input)) {
     n += 1;
-    if (!line.trim()) continue;
+    if (options.raw) {
+      const record = rawRecord(line);
+      if (record) {
+        yield record;
+        continue;
+      }
+    }
+    const text = line.toString('utf8');
+    if (BLANK.test(text)) continue;
     let message: SingerMessage;
     try {
-      message = JSON.parse(line) as SingerMessage;
+      message = JSON.parse(text) as SingerMessage;
     } catch {
       throw new UserError(
         `input line ${n} is not JSON (is something other than Singer messages on the tap's stdout?)`,
@@ -21,4 +84,9 @@ export async function* readSingerMessages(input: NodeJS.ReadableStream): AsyncGe
       throw new UserError(`input line ${n} is not a Singer message`);
     yield message;
   }
+}
+
+/** Singer messages, every line parsed. */
+export function readSingerMessages(input: NodeJS.ReadableStream): AsyncGenerator<SingerMessage> {
+  return readSingerInput(input) as AsyncGenerator<SingerMessage>;
 }
