@@ -92,6 +92,8 @@ export class CatalogLoader implements SingerSink {
     return this.enqueue(() => this.handle(message));
   }
 
+  private lastRaw: Buffer_ | undefined;
+
   /** Messages still waiting in the chain: while there are any, a raw line waits behind them. */
   private queued = 0;
 
@@ -140,8 +142,15 @@ export class CatalogLoader implements SingerSink {
    * when nothing has to wait (the usual case), so a line costs no promise.
    */
   writeRaw(record: RawRecord): void | Promise<void> {
-    const buffer = this.buffers.get(bufferKey(record.stream, record.version ?? UNVERSIONED));
+    const version = record.version ?? UNVERSIONED;
+    // Lines come a stream at a time: the last line's buffer is usually this one's.
+    const last = this.lastRaw;
+    const buffer =
+      last?.stream === record.stream && last.version === version
+        ? last
+        : this.buffers.get(bufferKey(record.stream, version));
     if (!buffer || this.queued > 0) return this.enqueue(() => this.handleRaw(record));
+    this.lastRaw = buffer;
     this.bufferedBytes += buffer.raw.add(rawLine(record.line, buffer.pending.nextSequence++));
     return this.maybeCommit();
   }
@@ -233,6 +242,7 @@ export class CatalogLoader implements SingerSink {
     const mode = version === UNVERSIONED && info.keys.length > 0 ? 'merge' : 'full';
     await this.o.store.markReady(info.target, buffer.pending, info.keys, mode);
     this.buffers.delete(bufferKey(stream, version));
+    if (this.lastRaw === buffer) this.lastRaw = undefined;
   }
 
   /**

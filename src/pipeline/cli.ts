@@ -128,10 +128,11 @@ async function main(argv: string[]): Promise<number> {
     });
     try {
       // RECORD lines in the usual layout go to DuckDB unparsed: it parses them into the columns itself.
-      for await (const message of readSingerInput(process.stdin, { raw: true })) {
-        const wrote = message.type === 'RAW_RECORD' ? loader.writeRaw(message) : loader.write(message);
-        if (wrote) await wrote;
-      }
+      for await (const messages of readSingerInput(process.stdin, { raw: true }))
+        for (const message of messages) {
+          const wrote = message.type === 'RAW_RECORD' ? loader.writeRaw(message) : loader.write(message);
+          if (wrote) await wrote;
+        }
       const incomplete = await loader.finish();
       for (const t of loader.loaded) log.info(`${t.layer}.${t.table}: version ${t.version} (${t.rows} rows)`);
       if (incomplete.length) {

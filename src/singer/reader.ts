@@ -24,6 +24,17 @@ const TAIL = /\}((?:\s*,\s*"(?:version|time_extracted)"\s*:\s*(?:\d+|"[^"\\]*"))
 const VERSION = /"version"\s*:\s*(\d+)/;
 const LOOK = 160;
 
+const names = new Map<string, string>();
+/** The stream's name from its bytes read as latin1 (a UTF-8 name comes byte by byte); a stream has few names. */
+function streamName(latin1: string): string {
+  let name = names.get(latin1);
+  if (name === undefined) {
+    name = Buffer.from(latin1, 'latin1').toString('utf8');
+    if (names.size < 1000) names.set(latin1, name);
+  }
+  return name;
+}
+
 /** The line as a RawRecord, or undefined when it is not in the layout the fast path reads. */
 export function rawRecord(line: Buffer): RawRecord | undefined {
   if (line[0] !== 0x7b) return undefined;
@@ -32,61 +43,65 @@ export function rawRecord(line: Buffer): RawRecord | undefined {
   const tail = TAIL.exec(line.toString('latin1', Math.max(head[0].length - 1, line.length - LOOK)));
   if (!tail) return undefined;
   const version = VERSION.exec(tail[1]!);
-  // The stream's name, from bytes: latin1 above reads UTF-8 names byte by byte.
-  const stream = Buffer.from(head[1]!, 'latin1').toString('utf8');
+  const stream = streamName(head[1]!);
   return { type: 'RAW_RECORD', stream, version: version ? Number(version[1]) : undefined, line };
 }
 
-/** Lines of a byte stream, as buffers (a final line without a newline included). */
-export async function* readLines(input: NodeJS.ReadableStream): AsyncGenerator<Buffer> {
+/**
+ * Lines of a byte stream, as buffers, a chunk's worth at a time (one await per chunk, not per line); a final
+ * line without a newline is included, and a carriage return before a newline dropped.
+ */
+export async function* readLines(input: NodeJS.ReadableStream): AsyncGenerator<Buffer[]> {
   let rest: Buffer | undefined;
   for await (const chunk of input as AsyncIterable<Buffer | string>) {
     let data = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
     if (rest) data = Buffer.concat([rest, data]);
+    const lines: Buffer[] = [];
     let start = 0;
     for (let end = data.indexOf(10); end !== -1; end = data.indexOf(10, start)) {
-      yield data.subarray(start, end > start && data[end - 1] === 13 ? end - 1 : end);
+      lines.push(data.subarray(start, end > start && data[end - 1] === 13 ? end - 1 : end));
       start = end + 1;
     }
     rest = start < data.length ? data.subarray(start) : undefined;
+    if (lines.length) yield lines;
   }
-  if (rest?.length) yield rest;
+  if (rest?.length) yield [rest];
 }
 
 const BLANK = /^\s*$/;
 
-/** Singer messages, with RECORD lines in the usual layout left unparsed when `raw` is set. */
+/**
+ * Singer messages, a chunk of input at a time, with RECORD lines in the usual layout left unparsed when
+ * `raw` is set.
+ */
 export async function* readSingerInput(
   input: NodeJS.ReadableStream,
   options: { raw?: boolean } = {},
-): AsyncGenerator<SingerMessage | RawRecord> {
+): AsyncGenerator<(SingerMessage | RawRecord)[]> {
   let n = 0;
-  for await (const line of readLines(input)) {
-    n += 1;
-    if (options.raw) {
-      const record = rawRecord(line);
+  for await (const lines of readLines(input)) {
+    const out: (SingerMessage | RawRecord)[] = [];
+    for (const line of lines) {
+      n += 1;
+      const record = options.raw ? rawRecord(line) : undefined;
       if (record) {
-        yield record;
+        out.push(record);
         continue;
       }
+      const text = line.toString('utf8');
+      if (BLANK.test(text)) continue;
+      let message: SingerMessage;
+      try {
+        message = JSON.parse(text) as SingerMessage;
+      } catch {
+        throw new UserError(
+          `input line ${n} is not JSON (is something other than Singer messages on the tap's stdout?)`,
+        );
+      }
+      if (!message || typeof message !== 'object' || typeof message.type !== 'string')
+        throw new UserError(`input line ${n} is not a Singer message`);
+      out.push(message);
     }
-    const text = line.toString('utf8');
-    if (BLANK.test(text)) continue;
-    let message: SingerMessage;
-    try {
-      message = JSON.parse(text) as SingerMessage;
-    } catch {
-      throw new UserError(
-        `input line ${n} is not JSON (is something other than Singer messages on the tap's stdout?)`,
-      );
-    }
-    if (!message || typeof message !== 'object' || typeof message.type !== 'string')
-      throw new UserError(`input line ${n} is not a Singer message`);
-    yield message;
+    yield out;
   }
-}
-
-/** Singer messages, every line parsed. */
-export function readSingerMessages(input: NodeJS.ReadableStream): AsyncGenerator<SingerMessage> {
-  return readSingerInput(input) as AsyncGenerator<SingerMessage>;
 }
