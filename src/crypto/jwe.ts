@@ -2,8 +2,12 @@
  * Messages history decryption (docs/api-notes.md §4): compact JWE, RSA-OAEP-256, with the plaintext quirks
  * seen live: Latin-1 or UTF-8, raw control characters inside strings, JSON wrapped in a JSON string.
  */
-import { compactDecrypt, decodeProtectedHeader, importJWK } from 'jose';
+import type * as Jose from 'jose';
 import { ConfigError } from '../errors.js';
+
+/** jose, loaded on first use: a sync without history (or the tap's --about) does not pay for loading it. */
+let joseModule: Promise<typeof Jose> | undefined;
+const jose = (): Promise<typeof Jose> => (joseModule ??= import('jose'));
 
 /** Only what the API is known to use; anything else in a header is refused, not guessed at. */
 const KEY_ALGORITHMS = ['RSA-OAEP-256'];
@@ -17,7 +21,7 @@ const CONTENT_ALGORITHMS = [
 ];
 
 export interface HistoryKey {
-  key: Awaited<ReturnType<typeof importJWK>>;
+  key: Awaited<ReturnType<typeof Jose.importJWK>>;
   kid?: string;
 }
 
@@ -37,7 +41,7 @@ export async function loadHistoryKey(jwk: Record<string, unknown>): Promise<Hist
     );
   }
   try {
-    const key = await importJWK({ ...jwk, alg: 'RSA-OAEP-256' }, 'RSA-OAEP-256');
+    const key = await (await jose()).importJWK({ ...jwk, alg: 'RSA-OAEP-256' }, 'RSA-OAEP-256');
     return typeof jwk['kid'] === 'string' ? { key, kid: jwk['kid'] } : { key };
   } catch (error) {
     throw new ConfigError(`private_key_jwk is not a usable RSA private key (${(error as Error).message})`);
@@ -100,6 +104,7 @@ export interface HistoryPage {
 }
 
 export async function decryptHistory(jwe: string, key: HistoryKey | undefined): Promise<HistoryPage> {
+  const { compactDecrypt, decodeProtectedHeader } = await jose();
   let kid: string | null = null;
   try {
     const header = decodeProtectedHeader(jwe);

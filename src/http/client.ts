@@ -7,14 +7,14 @@ import { ApiError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { describeBody, readCapped } from './body.js';
 import { RateLimiter, sleep } from './limiter.js';
-import { get, type RawResponse } from './transport.js';
+import { get, type RawResponse, type ResponseHeaders } from './transport.js';
 
 export type QueryValue = string | number | readonly string[] | undefined;
 export type Query = Record<string, QueryValue>;
 
 export interface ApiResponse {
   status: number;
-  headers: Headers;
+  headers: ResponseHeaders;
   body: unknown;
 }
 

@@ -7,6 +7,7 @@
 import { addDays } from '../dates.js';
 import { ApiError, MalformedAnswer } from '../errors.js';
 import type { ApiClient, Query } from './client.js';
+import type { ResponseHeaders } from './transport.js';
 
 export interface PageResult {
   records: Record<string, unknown>[];
@@ -62,7 +63,7 @@ async function fetchPage(
   o: ReadOptions,
   query: Query,
   page: number,
-): Promise<{ result: PageResult; body: unknown; headers: Headers }> {
+): Promise<{ result: PageResult; body: unknown; headers: ResponseHeaders }> {
   const { body, headers } = await o.client.get(o.path, query, o.planAdvice);
   try {
     return { result: await o.extract(body, page), body, headers };
@@ -120,7 +121,7 @@ async function* knownPages(
   query: Query,
   pages: number,
   first: PageResult,
-  pageOf: (body: unknown, headers: Headers) => number | undefined,
+  pageOf: (body: unknown, headers: ResponseHeaders) => number | undefined,
 ): AsyncGenerator<PageResult> {
   let previous = first.fingerprint;
   if (pages > o.maxPages.pages)

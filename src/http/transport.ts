@@ -9,9 +9,14 @@ import https from 'node:https';
 import type { Readable } from 'node:stream';
 import zlib from 'node:zlib';
 
+/** An answer's headers, read by name (any case); a plain view of node's, not a WHATWG `Headers`, whose first use loads Node's fetch internals. */
+export interface ResponseHeaders {
+  get(name: string): string | null;
+}
+
 export interface RawResponse {
   status: number;
-  headers: Headers;
+  headers: ResponseHeaders;
   /** The decoded body, chunk by chunk. */
   body: Readable;
 }
@@ -53,9 +58,13 @@ export function get(url: string, headers: Record<string, string>, signal: AbortS
         signal,
       },
       (res) => {
-        const out = new Headers();
-        for (const [name, value] of Object.entries(res.headers))
-          if (value !== undefined) out.set(name, Array.isArray(value) ? value.join(', ') : value);
+        const raw = res.headers;
+        const out: ResponseHeaders = {
+          get: (name) => {
+            const value = raw[name.toLowerCase()];
+            return value === undefined ? null : Array.isArray(value) ? value.join(', ') : value;
+          },
+        };
         resolve({ status: res.statusCode ?? 0, headers: out, body: decoded(res) });
       },
     );

@@ -15,9 +15,14 @@ function findList(body: unknown, key: string): unknown[] | undefined {
   return arrays.length === 1 ? (arrays[0] as unknown[]) : undefined;
 }
 
+/** What tells one item from another cheaply: an object's first few values (ids come first), else the item. */
+const identity = (item: unknown): string =>
+  JSON.stringify(item && typeof item === 'object' ? Object.values(item).slice(0, 4) : item).slice(0, 200);
+
+/** Says whether a page is the previous one again (an API that ignores `page`), without serialising it. */
 function fingerprintOf(items: unknown[]): string {
   if (items.length === 0) return '';
-  return `${items.length}:${JSON.stringify(items[0]).slice(0, 200)}:${JSON.stringify(items[items.length - 1]).slice(0, 200)}`;
+  return `${items.length}:${identity(items[0])}:${identity(items[items.length - 1])}`;
 }
 
 /** Fills a record's key from the other id field when the API sent only that one (`_id` vs `id`, §1.3). */

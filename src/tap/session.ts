@@ -4,7 +4,7 @@
  */
 import type { PageResult } from '../http/paging.js';
 import type { Logger } from '../log.js';
-import type { SingerSink } from '../singer/messages.js';
+import type { RecordMessage, SingerSink } from '../singer/messages.js';
 import { project, type StreamSelection } from '../singer/selection.js';
 import {
   lasting,
@@ -120,13 +120,10 @@ export class SyncSession {
     for (const raw of page.records) {
       const record = shape ? this.shape(raw, shape) : raw;
       // Wait only when the sink asks to (back-pressure); most writes just append to a buffer.
-      const wrote = sink.write({
-        type: 'RECORD',
-        stream: stream.name,
-        record,
-        ...(version !== undefined ? { version } : {}),
-        time_extracted: this.timeExtracted,
-      });
+      const message: RecordMessage = { type: 'RECORD', stream: stream.name, record };
+      if (version !== undefined) message.version = version;
+      message.time_extracted = this.timeExtracted;
+      const wrote = sink.write(message);
       if (wrote) await wrote;
     }
     this.counts[stream.name] = (this.counts[stream.name] ?? 0) + page.records.length;
