@@ -248,7 +248,7 @@ async function cpu(): Promise<void> {
       history_pages_per_s_end_to_end: history.lines / history.seconds,
       decrypts_per_s: 300 / decryptSeconds,
     };
-    check('cpu', 'records_per_s', '≥ 50,000', (v) => v >= 50_000);
+    // No goal: absolute rates say how fast this machine is; `floors` says how close the tap is to it.
   });
 }
 
@@ -368,7 +368,7 @@ async function load(): Promise<void> {
       rows_per_s: rows / r.seconds,
       peak_rss_mb: r.peakRssMb,
     };
-    check('load', 'rows_per_s', '≥ 100,000', (v) => v >= 100_000);
+    // No goal here either: `floors` compares conversas load with DuckDB alone on the same file.
     rmSync(file);
   });
 }
