@@ -1,6 +1,7 @@
 /** Test helpers: a sandbox per test file, an in-memory Singer sink, and the CLI as a real subprocess. */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { CatalogLoader } from '../src/catalog/loader.js';
 import { CatalogStore } from '../src/catalog/store.js';
 import { validateConfig, type TapConfig } from '../src/config.js';
 import { silentLogger } from '../src/log.js';
@@ -61,6 +62,33 @@ export function sandboxOverrides(sb: Sandbox, start: string, end: string): Recor
     requests_per_minute: 1_000_000,
     retry_backoff_seconds: 0.01,
   };
+}
+
+/**
+ * A catalog loader on a catalog file, as `conversas load` makes one (source "test", tables in layer raw named
+ * after their streams): `write` feeds it, then the input ends and every table must be whole.
+ */
+export async function loadWith<T>(
+  db: string,
+  write: (loader: CatalogLoader, store: CatalogStore) => Promise<T>,
+  now?: Date,
+): Promise<T> {
+  const store = await CatalogStore.open(db, now ? { now: () => now } : {});
+  const loader = new CatalogLoader({
+    store,
+    source: 'test',
+    retentionDays: 30,
+    log: silentLogger,
+    resolve: (stream) => ({ stream, layer: 'raw', folder: '', name: stream }),
+  });
+  try {
+    const result = await write(loader, store);
+    if ((await loader.finish()).length) throw new Error('the input ended before every stream was whole');
+    return result;
+  } finally {
+    loader.close();
+    await store.close();
+  }
 }
 
 /** Runs a query on a catalog file, read-only, as `conversas query` does. */

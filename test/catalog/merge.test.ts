@@ -7,11 +7,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CatalogLoader } from '../../src/catalog/loader.js';
-import { CatalogStore } from '../../src/catalog/store.js';
-import { silentLogger } from '../../src/log.js';
 import type { SingerMessage } from '../../src/singer/messages.js';
-import { queryCatalog } from '../helpers.js';
+import { loadWith, queryCatalog } from '../helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'conversas-merge-'));
 const schema = (extra: Record<string, unknown> = {}): SingerMessage => ({
@@ -31,22 +28,14 @@ const record = (r: Record<string, unknown>, version?: number): SingerMessage => 
 });
 
 async function load(db: string, messages: SingerMessage[], now: Date, keys = true): Promise<void> {
-  const store = await CatalogStore.open(db, { now: () => now });
-  const loader = new CatalogLoader({
-    store,
-    source: 'test',
-    retentionDays: 30,
-    log: silentLogger,
-    resolve: (stream) => ({ stream, layer: 'raw', folder: '', name: stream }),
-  });
-  try {
-    for (const m of messages)
-      await loader.write(m.type === 'SCHEMA' && !keys ? { ...m, key_properties: [] } : m);
-    expect(await loader.finish()).toEqual([]);
-  } finally {
-    loader.close();
-    await store.close();
-  }
+  await loadWith(
+    db,
+    async (loader) => {
+      for (const m of messages)
+        await loader.write(m.type === 'SCHEMA' && !keys ? { ...m, key_properties: [] } : m);
+    },
+    now,
+  );
 }
 
 const rows = queryCatalog;

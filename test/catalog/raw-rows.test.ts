@@ -9,10 +9,9 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CatalogLoader } from '../../src/catalog/loader.js';
 import { CatalogStore } from '../../src/catalog/store.js';
-import { silentLogger } from '../../src/log.js';
 import type { SingerMessage } from '../../src/singer/messages.js';
 import { rawRecord } from '../../src/singer/reader.js';
-import { CONVERSAS_BIN, queryCatalog, runCli } from '../helpers.js';
+import { CONVERSAS_BIN, loadWith, queryCatalog, runCli } from '../helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'conversas-raw-'));
 
@@ -69,28 +68,17 @@ const RECORDS: Record<string, unknown>[] = [
 const line = (record: Record<string, unknown>, version?: number): string =>
   JSON.stringify({ type: 'RECORD', stream: 'things', record, ...(version ? { version } : {}) });
 
-async function load(
+/** The things of `write`, in version 1; says how the store made the raw lines into rows. */
+function load(
   db: string,
   write: (loader: CatalogLoader) => Promise<void>,
 ): Promise<CatalogStore['rawLines']> {
-  const store = await CatalogStore.open(db);
-  const loader = new CatalogLoader({
-    store,
-    source: 'test',
-    retentionDays: 30,
-    log: silentLogger,
-    resolve: (stream) => ({ stream, layer: 'raw', folder: '', name: stream }),
-  });
-  try {
+  return loadWith(db, async (loader, store) => {
     await loader.write(SCHEMA);
     await write(loader);
     await loader.write({ type: 'ACTIVATE_VERSION', stream: 'things', version: 1 });
-    expect(await loader.finish()).toEqual([]);
     return store.rawLines;
-  } finally {
-    loader.close();
-    await store.close();
-  }
+  });
 }
 
 const table = (db: string) =>
