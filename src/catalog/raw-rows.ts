@@ -9,7 +9,7 @@
  * text, so that a value of another JSON type shows without parsing the record again) and once by
  * json_merge_patch with every known field deleted: what is left is `_extra`, or a nested field no STRUCT names.
  */
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { UserError } from '../errors.js';
 import { EXTRA_COLUMN, quoteIdent, rowLine, SEQUENCE_COLUMN, type Column } from './columns.js';
@@ -180,23 +180,47 @@ const asRecord = (value: unknown): Record<string, unknown> | undefined =>
     ? (value as Record<string, unknown>)
     : undefined;
 
-/** The rows DuckDB left (their sequence numbers and records), through rowLine. */
-export function misfitsAsRows(batch: RawBatch, misfits: { sequence: number; record: string }[]): SpoolFile {
+/** The rows DuckDB left (their sequence numbers and records, as DuckDB hands them over), through rowLine. */
+export async function misfitsAsRows(
+  batch: RawBatch,
+  misfits: AsyncIterable<{ sequence: number; record: string }>,
+): Promise<SpoolFile> {
   const spool = rowsSpool(batch);
-  for (const { sequence, record } of misfits)
+  for await (const { sequence, record } of misfits)
     spool.add([rowLine(JSON.parse(record) as Record<string, unknown>, batch.columns, sequence)]);
-  return spool.take()!;
+  return spool.take() ?? { path: `${batch.file.path}.rows`, lines: 0, longest: 0 };
+}
+
+/** A file's lines, read a megabyte at a time (a batch file can be a transaction's size). */
+function* fileLines(path: string): Generator<string> {
+  const fd = openSync(path, 'r');
+  try {
+    const chunk = Buffer.allocUnsafe(1024 * 1024);
+    let rest = Buffer.alloc(0);
+    for (let read = readSync(fd, chunk); read > 0; read = readSync(fd, chunk)) {
+      let data = Buffer.concat([rest, chunk.subarray(0, read)]);
+      let start = 0;
+      for (let end = data.indexOf(10); end !== -1; end = data.indexOf(10, start)) {
+        yield data.toString('utf8', start, end);
+        start = end + 1;
+      }
+      data = data.subarray(start);
+      rest = Buffer.from(data);
+    }
+    if (rest.length) yield rest.toString('utf8');
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /**
  * Every line of a file DuckDB could not read, through rowLine; a line that is not a RECORD in JSON is a
- * UserError (the lines came as a tap wrote them). The file is at most a transaction's size.
+ * UserError (the lines came as a tap wrote them).
  */
 export function rawFileAsRows(batch: RawBatch): SpoolFile {
   const spool = rowsSpool(batch);
-  const text = readFileSync(batch.file.path, 'utf8');
   let n = 0;
-  for (const line of text.split('\n')) {
+  for (const line of fileLines(batch.file.path)) {
     if (!line) continue;
     n += 1;
     let message: Record<string, unknown> | undefined;

@@ -119,6 +119,18 @@ export class CatalogStore {
     }
   }
 
+  /** The rows of a query of (sequence, record) a chunk at a time: they may be as many as a batch holds. */
+  private async *streamRows(sql: string): AsyncGenerator<{ sequence: number; record: string }> {
+    const result = await this.db.stream(sql);
+    for (
+      let chunk = await result.fetchChunk();
+      chunk && chunk.rowCount > 0;
+      chunk = await result.fetchChunk()
+    )
+      for (const [sequence, record] of chunk.getRows())
+        yield { sequence: Number(sequence), record: String(record) };
+  }
+
   /** The pending version of a table for this Singer version: resumed if it exists, else started. */
   ensurePending(
     target: TableTarget,
@@ -181,11 +193,10 @@ export class CatalogStore {
     this.rawLines.parsedByDuckdb += inserted;
     this.rawLines.byRowLine += batch.file.lines - inserted;
     if (inserted === batch.file.lines) return;
-    const misfits = (await this.rows(misfitsSql(batch.file.path, batch.columns, size))).map((r) => ({
-      sequence: Number(r['s']),
-      record: String(r['record']),
-    }));
-    const rows = misfitsAsRows(batch, misfits);
+    const rows = await misfitsAsRows(
+      batch,
+      this.streamRows(misfitsSql(batch.file.path, batch.columns, size)),
+    );
     try {
       await this.appendRows({ ...batch, file: rows, raw: false });
     } finally {
