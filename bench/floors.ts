@@ -115,7 +115,9 @@ export async function floorsScenario(o: {
       const alone = join(o.work, `floors-alone-${i}.duckdb`);
       duck.push(await measure([join(ROOT, 'bench/floor-load.mjs'), alone, file, 'contacts', struct]));
       rmSync(alone, { force: true });
-      duckEvery.push(await measure([join(ROOT, 'bench/floor-load.mjs'), alone, file, 'contacts', everyField]));
+      duckEvery.push(
+        await measure([join(ROOT, 'bench/floor-load.mjs'), alone, file, 'contacts', everyField]),
+      );
       rmSync(db, { force: true });
       rmSync(alone, { force: true });
     }
