@@ -52,20 +52,30 @@ export function rawRecord(line: Buffer): RawRecord | undefined {
  * line without a newline is included, and a carriage return before a newline dropped.
  */
 export async function* readLines(input: NodeJS.ReadableStream): AsyncGenerator<Buffer[]> {
-  let rest: Buffer | undefined;
+  // The start of a line that spans chunks, joined once its end comes (a long line is not copied per chunk).
+  let pending: Buffer[] = [];
   for await (const chunk of input as AsyncIterable<Buffer | string>) {
     let data = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
-    if (rest) data = Buffer.concat([rest, data]);
+    let end = data.indexOf(10);
+    if (end === -1) {
+      pending.push(data);
+      continue;
+    }
+    if (pending.length) {
+      end += pending.reduce((n, b) => n + b.length, 0);
+      data = Buffer.concat([...pending, data]);
+      pending = [];
+    }
     const lines: Buffer[] = [];
     let start = 0;
-    for (let end = data.indexOf(10); end !== -1; end = data.indexOf(10, start)) {
+    for (; end !== -1; end = data.indexOf(10, start)) {
       lines.push(data.subarray(start, end > start && data[end - 1] === 13 ? end - 1 : end));
       start = end + 1;
     }
-    rest = start < data.length ? data.subarray(start) : undefined;
-    if (lines.length) yield lines;
+    if (start < data.length) pending.push(data.subarray(start));
+    yield lines;
   }
-  if (rest?.length) yield [rest];
+  if (pending.length) yield [Buffer.concat(pending)];
 }
 
 const BLANK = /^\s*$/;
