@@ -69,7 +69,8 @@ export function columnsOf(schema: SchemaLike): Column[] {
 }
 
 export const quoteIdent = (name: string): string => `"${name.replace(/"/g, '""')}"`;
-const quoteString = (text: string): string => `'${text.replace(/'/g, "''")}'`;
+/** A SQL string literal. */
+export const quoteString = (text: string): string => `'${text.replace(/'/g, "''")}'`;
 
 export function sqlType(type: ColumnKind): string {
   if (type.kind === 'STRUCT')

@@ -116,13 +116,12 @@ export class CatalogLoader implements SingerSink {
         return;
       }
       case 'RECORD': {
-        const info = this.streams.get(message.stream);
-        if (!info) throw new UserError(`RECORD for stream "${message.stream}" before its SCHEMA`);
-        if (!info.target) return;
-        const version = message.version ?? UNVERSIONED;
-        const buffer = await this.bufferFor(message.stream, version, info);
-        const line = rowLine(message.record, info.columns, buffer.pending.nextSequence++);
-        this.bufferedBytes += buffer.rows.add([line]);
+        const buffer = await this.recordBuffer(message.stream, message.version);
+        if (!buffer) return;
+        const columns = this.streams.get(message.stream)!.columns;
+        this.bufferedBytes += buffer.rows.add([
+          rowLine(message.record, columns, buffer.pending.nextSequence++),
+        ]);
         return this.maybeCommit();
       }
       case 'STATE':
@@ -156,12 +155,18 @@ export class CatalogLoader implements SingerSink {
   }
 
   private async handleRaw(record: RawRecord): Promise<void> {
-    const info = this.streams.get(record.stream);
-    if (!info) throw new UserError(`RECORD for stream "${record.stream}" before its SCHEMA`);
-    if (!info.target) return;
-    const buffer = await this.bufferFor(record.stream, record.version ?? UNVERSIONED, info);
+    const buffer = await this.recordBuffer(record.stream, record.version);
+    if (!buffer) return;
     this.bufferedBytes += buffer.raw.add(rawLine(record.line, buffer.pending.nextSequence++));
     return this.maybeCommit();
+  }
+
+  /** Where a RECORD of this stream and version goes; undefined when the stream is not loaded. */
+  private async recordBuffer(stream: string, version: number | undefined): Promise<Buffer_ | undefined> {
+    const info = this.streams.get(stream);
+    if (!info) throw new UserError(`RECORD for stream "${stream}" before its SCHEMA`);
+    if (!info.target) return undefined;
+    return this.bufferFor(stream, version ?? UNVERSIONED, info);
   }
 
   /**
@@ -263,7 +268,9 @@ export class CatalogLoader implements SingerSink {
     if (raw.parsedByDuckdb + raw.byRowLine > 0)
       this.o.log.debug(
         `RECORD lines loaded as they came: ${raw.parsedByDuckdb} parsed by DuckDB, ${raw.byRowLine} through the loader` +
-          (raw.unreadableFiles ? ` (${raw.unreadableFiles} batch files DuckDB could not read)` : ''),
+          (raw.redoneFiles
+            ? ` (${raw.redoneFiles} batch files done again through the loader: DuckDB could not read one)`
+            : ''),
       );
     if (incomplete.length) return incomplete;
     await this.inflight;

@@ -9,13 +9,19 @@
  * text, so that a value of another JSON type shows without parsing the record again) and once by
  * json_merge_patch with every known field deleted: what is left is `_extra`, or a nested field no STRUCT names.
  */
-import { closeSync, openSync, readSync } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { UserError } from '../errors.js';
-import { EXTRA_COLUMN, quoteIdent, rowLine, SEQUENCE_COLUMN, type Column } from './columns.js';
+import { readLines } from '../singer/reader.js';
+import {
+  EXTRA_COLUMN,
+  quoteIdent,
+  quoteString as sqlString,
+  rowLine,
+  SEQUENCE_COLUMN,
+  type Column,
+} from './columns.js';
 import { Spool, type SpoolFile } from './spool.js';
-
-const sqlString = (text: string): string => `'${text.replace(/'/g, "''")}'`;
 
 /** The sequence number the loader puts in front of each line (the line's own fields follow). */
 export const RAW_SEQUENCE_FIELD = '_sdc_sequence';
@@ -184,55 +190,36 @@ const asRecord = (value: unknown): Record<string, unknown> | undefined =>
 export async function misfitsAsRows(
   batch: RawBatch,
   misfits: AsyncIterable<{ sequence: number; record: string }>,
-): Promise<SpoolFile> {
+): Promise<SpoolFile | undefined> {
   const spool = rowsSpool(batch);
   for await (const { sequence, record } of misfits)
     spool.add([rowLine(JSON.parse(record) as Record<string, unknown>, batch.columns, sequence)]);
-  return spool.take() ?? { path: `${batch.file.path}.rows`, lines: 0, longest: 0 };
-}
-
-/** A file's lines, read a megabyte at a time (a batch file can be a transaction's size). */
-function* fileLines(path: string): Generator<string> {
-  const fd = openSync(path, 'r');
-  try {
-    const chunk = Buffer.allocUnsafe(1024 * 1024);
-    let rest = Buffer.alloc(0);
-    for (let read = readSync(fd, chunk); read > 0; read = readSync(fd, chunk)) {
-      let data = Buffer.concat([rest, chunk.subarray(0, read)]);
-      let start = 0;
-      for (let end = data.indexOf(10); end !== -1; end = data.indexOf(10, start)) {
-        yield data.toString('utf8', start, end);
-        start = end + 1;
-      }
-      data = data.subarray(start);
-      rest = Buffer.from(data);
-    }
-    if (rest.length) yield rest.toString('utf8');
-  } finally {
-    closeSync(fd);
-  }
+  return spool.take();
 }
 
 /**
  * Every line of a file DuckDB could not read, through rowLine; a line that is not a RECORD in JSON is a
- * UserError (the lines came as a tap wrote them).
+ * UserError (the lines came as a tap wrote them). Undefined when the file holds no line.
  */
-export function rawFileAsRows(batch: RawBatch): SpoolFile {
+export async function rawFileAsRows(batch: RawBatch): Promise<SpoolFile | undefined> {
   const spool = rowsSpool(batch);
   let n = 0;
-  for (const line of fileLines(batch.file.path)) {
-    if (!line) continue;
-    n += 1;
-    let message: Record<string, unknown> | undefined;
-    try {
-      message = asRecord(JSON.parse(line));
-    } catch {
-      message = undefined;
+  for await (const lines of readLines(createReadStream(batch.file.path)))
+    for (const line of lines) {
+      if (!line.length) continue;
+      n += 1;
+      let message: Record<string, unknown> | undefined;
+      try {
+        message = asRecord(JSON.parse(line.toString('utf8')));
+      } catch {
+        message = undefined;
+      }
+      const record = asRecord(message?.['record']);
+      if (!message || !record)
+        throw new UserError(
+          `a RECORD line of stream "${batch.stream}" is not JSON (record ${n} of its batch)`,
+        );
+      spool.add([rowLine(record, batch.columns, Number(message[RAW_SEQUENCE_FIELD]))]);
     }
-    const record = asRecord(message?.['record']);
-    if (!message || !record)
-      throw new UserError(`a RECORD line of stream "${batch.stream}" is not JSON (record ${n} of its batch)`);
-    spool.add([rowLine(record, batch.columns, Number(message[RAW_SEQUENCE_FIELD]))]);
-  }
-  return spool.take() ?? { path: `${batch.file.path}.rows`, lines: 0, longest: 0 };
+  return spool.take();
 }

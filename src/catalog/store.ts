@@ -6,7 +6,7 @@
 import { rmSync } from 'node:fs';
 import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
 import { UserError } from '../errors.js';
-import { readJsonColumns, type Column } from './columns.js';
+import { quoteString as sqlString, readJsonColumns, type Column } from './columns.js';
 import { insertFittingSql, misfitsAsRows, misfitsSql, rawFileAsRows } from './raw-rows.js';
 import type { SpoolFile } from './spool.js';
 import type { Pending, TableInfo, TableTarget, VersionInfo, VersionMode } from './types.js';
@@ -15,8 +15,6 @@ import { META, qualified, Versions, VERSIONS_SCHEMA, type Activated } from './ve
 export type { Pending, TableInfo, TableTarget, VersionInfo, VersionMode } from './types.js';
 export type { Activated } from './versions.js';
 export { SANDBOX_SOURCE, VERSIONS_SCHEMA } from './versions.js';
-
-const sqlString = (text: string): string => `'${text.replace(/'/g, "''")}'`;
 
 /** What DuckDB says when another process holds the file (not any message that happens to contain "lock"). */
 const LOCKED = /Could not set lock on file|Conflicting lock is held/i;
@@ -141,8 +139,11 @@ export class CatalogStore {
     return this.transaction(() => this.versions_.ensurePending(target, source, singerVersion, columns));
   }
 
-  /** How the RECORD lines loaded as they came were made into rows (in transactions that may yet roll back). */
-  readonly rawLines = { parsedByDuckdb: 0, byRowLine: 0, unreadableFiles: 0 };
+  /**
+   * How the RECORD lines loaded as they came were made into rows (in transactions that may yet roll back);
+   * `redoneFiles`: batch files done again through rowLine because a file of their transaction was unreadable.
+   */
+  readonly rawLines = { parsedByDuckdb: 0, byRowLine: 0, redoneFiles: 0 };
 
   /**
    * Bulk-loads batch files into pending tables and saves the tap's STATE, all in one transaction. When DuckDB
@@ -154,9 +155,16 @@ export class CatalogStore {
       await this.transaction(() => this.appendAll(batches, state));
     } catch (error) {
       if (error instanceof UserError || !batches.some((b) => b.raw)) throw error;
-      this.rawLines.unreadableFiles += 1;
-      const converted = batches.map((b) => (b.raw ? { ...b, file: rawFileAsRows(b), raw: false } : b));
+      const converted: Batch[] = [];
       try {
+        for (const b of batches) {
+          if (!b.raw) converted.push(b);
+          else {
+            this.rawLines.redoneFiles += 1;
+            const file = await rawFileAsRows(b);
+            if (file) converted.push({ ...b, file, raw: false });
+          }
+        }
         await this.transaction(() => this.appendAll(converted, state));
       } finally {
         for (const b of converted) if (!batches.includes(b)) rmSync(b.file.path, { force: true });
@@ -197,6 +205,7 @@ export class CatalogStore {
       batch,
       this.streamRows(misfitsSql(batch.file.path, batch.columns, size)),
     );
+    if (!rows) return;
     try {
       await this.appendRows({ ...batch, file: rows, raw: false });
     } finally {

@@ -104,7 +104,7 @@ describe('RECORD lines parsed by DuckDB', () => {
     });
     expect(await table(raw)).toEqual(await table(parsed));
     // The records that fit went through DuckDB alone; the 11 with a misfit below took rowLine's path.
-    expect(lines).toEqual({ parsedByDuckdb: 8, byRowLine: 11, unreadableFiles: 0 });
+    expect(lines).toEqual({ parsedByDuckdb: 8, byRowLine: 11, redoneFiles: 0 });
 
     const rows = await queryCatalog(raw, `SELECT id, n, "at"::VARCHAR AS "at", obj, _extra FROM raw.things`);
     const byId = new Map(rows.map((r) => [r['id'], r]));
