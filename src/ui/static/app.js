@@ -66,15 +66,23 @@ if (wizard) {
     }
   };
   // Answers can come back out of order while someone types: only the latest question's answer is shown.
-  const asked = {};
+  // newest() makes a counter of questions: calling that starts one, and says later whether it is still the newest.
+  const newest = () => {
+    let asked = 0;
+    return () => {
+      const question = ++asked;
+      return () => question === asked;
+    };
+  };
+  const wordsQuestion = { schedule: newest(), full_sync_schedule: newest() };
   const words = async (name, expr) => {
     const target = $(`[data-words=${name}]`);
-    const question = (asked[name] = (asked[name] ?? 0) + 1);
+    const stillNewest = wordsQuestion[name]();
     if (!expr) return (target.textContent = name === 'schedule' ? 'Runs only when you press ▶.' : '');
     if (expr === 'times-differ')
       return (target.textContent = 'The times must share their minutes (or use a custom cron).');
     const answer = await call(`/api/cron?expr=${encodeURIComponent(expr)}`);
-    if (question !== asked[name]) return;
+    if (!stillNewest()) return;
     target.textContent = answer.ok ? answer.words : answer.error;
     target.classList.toggle('error', !answer.ok);
   };
@@ -104,13 +112,13 @@ if (wizard) {
 
   // Start date: checked as typed, by the tap's own parser.
   const start = $('[name=start_date]', wizard);
-  let dateAsked = 0;
+  const dateQuestion = newest();
   const checkDate = async () => {
     const out = $('[data-check-for=start_date]');
-    const question = ++dateAsked;
+    const stillNewest = dateQuestion();
     if (!start.value.trim()) return (out.textContent = '');
     const answer = await call(`/api/check-date?value=${encodeURIComponent(start.value)}`);
-    if (question !== dateAsked) return; // a later keystroke asked again: its answer is the one to show
+    if (!stillNewest()) return; // a later keystroke asked again: its answer is the one to show
     out.textContent = answer.ok ? `✓ ${answer.day}` : answer.error;
     out.classList.toggle('error', !answer.ok);
   };
