@@ -1,10 +1,23 @@
-// The loader's floor for the `floors` scenario: DuckDB alone reading the same Singer file into a table with the
-// same column types (the loader's own STRUCTs), with read_json, and nothing else.
-// Usage: node floor-load.mjs <db> <singer file> <stream> <struct type>
+// The loader's floors for the `floors` scenario: DuckDB alone reading the same Singer file into a table with the
+// same column types (the loader's own STRUCTs), with read_json, and nothing else. With `-` for the file, the
+// input comes on stdin, as it comes to `conversas load`: it is copied to a file as it arrives, and DuckDB reads
+// that (the least any Singer target that hands DuckDB a pipe's lines can do).
+// Usage: node floor-load.mjs <db> <singer file | -> <stream> <struct type>
+import { closeSync, openSync, rmSync, writeSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import process from 'node:process';
-import { DuckDBInstance } from '@duckdb/node-api';
 
-const [db, file, stream, struct] = process.argv.slice(2);
+// Loaded as the loader loads it (catalog/store.ts): with require, the cheapest way.
+const { DuckDBInstance } = createRequire(import.meta.url)('@duckdb/node-api');
+
+const [db, input, stream, struct] = process.argv.slice(2);
+let file = input;
+if (input === '-') {
+  file = `${db}.input`;
+  const fd = openSync(file, 'w');
+  for await (const chunk of process.stdin) writeSync(fd, chunk);
+  closeSync(fd);
+}
 const instance = await DuckDBInstance.create(db);
 const connection = await instance.connect();
 const quote = (s) => `'${s.replace(/'/g, "''")}'`;
@@ -16,3 +29,4 @@ const reader = await connection.runAndReadAll('SELECT count(*) AS n FROM t');
 process.stdout.write(`${reader.getRowObjects()[0].n}\n`);
 connection.closeSync();
 instance.closeSync();
+if (input === '-') rmSync(file);

@@ -55,19 +55,22 @@ export async function* readLines(input: NodeJS.ReadableStream): AsyncGenerator<B
   // The start of a line that spans chunks, joined once its end comes (a long line is not copied per chunk).
   let pending: Buffer[] = [];
   for await (const chunk of input as AsyncIterable<Buffer | string>) {
-    let data = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    const data = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
     let end = data.indexOf(10);
     if (end === -1) {
       pending.push(data);
       continue;
     }
-    if (pending.length) {
-      end += pending.reduce((n, b) => n + b.length, 0);
-      data = Buffer.concat([...pending, data]);
-      pending = [];
-    }
     const lines: Buffer[] = [];
     let start = 0;
+    if (pending.length) {
+      // Only the line that spans chunks is joined; the rest of the chunk is not copied.
+      const joined = Buffer.concat([...pending, data.subarray(0, end)]);
+      lines.push(joined[joined.length - 1] === 13 ? joined.subarray(0, -1) : joined);
+      pending = [];
+      start = end + 1;
+      end = data.indexOf(10, start);
+    }
     for (; end !== -1; end = data.indexOf(10, start)) {
       lines.push(data.subarray(start, end > start && data[end - 1] === 13 ? end - 1 : end));
       start = end + 1;
