@@ -31,6 +31,10 @@ const median = (values: number[]): number => {
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 };
 
+/** Each run of one side over the run of the other beside it, as a median (see above). */
+const pairedRatio = (runs: Measured[], floor: Measured[], of: 'cpu' | 'wall'): number =>
+  median(runs.map((m, i) => m[of] / floor[i]![of]));
+
 interface Measured {
   cpu: number;
   wall: number;
@@ -101,7 +105,7 @@ export async function floorsScenario(o: {
     const tap = Math.min(...taps.map((m) => m.cpu));
     const floor = Math.min(...floorsRun.map((m) => m.cpu));
     // Each tap run against the floor run next to it: the machine's slow moments hit both alike.
-    const tapRatio = median(taps.map((m, i) => m.cpu / floorsRun[i]!.cpu));
+    const tapRatio = pairedRatio(taps, floorsRun, 'cpu');
     if (floorsRun[0]!.lines !== sb.world.options.contacts)
       throw new Error(`the tap floor wrote ${floorsRun[0]!.lines} records`);
 
@@ -133,7 +137,7 @@ export async function floorsScenario(o: {
       rmSync(alone, { force: true });
     }
     const load = Math.min(...loads.map((m) => m.wall));
-    const loadRatio = median(loads.map((m, i) => m.wall / duck[i]!.wall));
+    const loadRatio = pairedRatio(loads, duck, 'wall');
     const alone = Math.min(...duck.map((m) => m.wall));
     const aloneEvery = Math.min(...duckEvery.map((m) => m.wall));
     const piped = Math.min(...pipe.map((m) => m.wall));
@@ -151,8 +155,8 @@ export async function floorsScenario(o: {
       duckdb_every_field_wall_seconds: aloneEvery,
       load_wall_over_duckdb_every_field: load / aloneEvery,
       pipe_floor_wall_seconds: piped,
-      pipe_floor_over_duckdb: median(pipe.map((m, i) => m.wall / duck[i]!.wall)),
-      load_wall_over_pipe_floor: median(loads.map((m, i) => m.wall / pipe[i]!.wall)),
+      pipe_floor_over_duckdb: pairedRatio(pipe, duck, 'wall'),
+      load_wall_over_pipe_floor: pairedRatio(loads, pipe, 'wall'),
     };
     check('floors', 'tap_cpu_over_floor', '≤ 1.15', (v) => v <= 1.15);
     check('floors', 'load_wall_over_duckdb', '≤ 1.3', (v) => v <= 1.3);

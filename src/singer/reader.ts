@@ -47,6 +47,10 @@ export function rawRecord(line: Buffer): RawRecord | undefined {
   return { type: 'RAW_RECORD', stream, version: version ? Number(version[1]) : undefined, line };
 }
 
+/** A line without the carriage return of a CRLF ending. */
+const withoutCarriageReturn = (line: Buffer): Buffer =>
+  line[line.length - 1] === 13 ? line.subarray(0, -1) : line;
+
 /**
  * Lines of a byte stream, as buffers, a chunk's worth at a time (one await per chunk, not per line); a final
  * line without a newline is included, and a carriage return before a newline dropped.
@@ -65,14 +69,13 @@ export async function* readLines(input: NodeJS.ReadableStream): AsyncGenerator<B
     let start = 0;
     if (pending.length) {
       // Only the line that spans chunks is joined; the rest of the chunk is not copied.
-      const joined = Buffer.concat([...pending, data.subarray(0, end)]);
-      lines.push(joined[joined.length - 1] === 13 ? joined.subarray(0, -1) : joined);
+      lines.push(withoutCarriageReturn(Buffer.concat([...pending, data.subarray(0, end)])));
       pending = [];
       start = end + 1;
       end = data.indexOf(10, start);
     }
     for (; end !== -1; end = data.indexOf(10, start)) {
-      lines.push(data.subarray(start, end > start && data[end - 1] === 13 ? end - 1 : end));
+      lines.push(withoutCarriageReturn(data.subarray(start, end)));
       start = end + 1;
     }
     if (start < data.length) pending.push(data.subarray(start));
