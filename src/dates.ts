@@ -28,8 +28,14 @@ export function parseDay(value: unknown, key: string): string {
   );
 }
 
+/** The UTC day (`YYYY-MM-DD`) of an instant (epoch ms). */
+export const dayOf = (ms: number): string => new Date(ms).toISOString().slice(0, 10);
+
+/** The instant (epoch ms) a UTC day starts. */
+export const dayStart = (day: string): number => Date.parse(`${day}T00:00:00Z`);
+
 export function today(now = Date.now()): string {
-  return new Date(now).toISOString().slice(0, 10);
+  return dayOf(now);
 }
 
 export function addDays(day: string, days: number): string {

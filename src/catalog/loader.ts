@@ -33,6 +33,11 @@ export interface LoaderOptions {
    */
   stateEveryMs?: number;
   maxBufferBytes?: number;
+  /**
+   * Whether a STATE says the whole sync is done. Such a STATE is saved in the transaction that switches the
+   * tables (`finish`), never before: a kill in between resumes into the same switch instead of losing it.
+   */
+  completesSync?: (state: unknown) => boolean;
 }
 
 interface StreamInfo {
@@ -80,6 +85,8 @@ export class CatalogLoader implements SingerSink {
   private readonly started = new Map<string, number>();
   /** The latest STATE not committed yet (see `stateEveryMs`). */
   private heldState: { value: unknown } | undefined;
+  /** The STATE that says the sync is done, saved with the switch. */
+  private finalState: { value: unknown } | undefined;
   private lastStateAt = 0;
   readonly loaded: LoadedTable[] = [];
 
@@ -125,6 +132,10 @@ export class CatalogLoader implements SingerSink {
         return this.maybeCommit();
       }
       case 'STATE':
+        if (this.o.completesSync?.(message.value)) {
+          this.finalState = { value: message.value };
+          return;
+        }
         this.heldState = { value: message.value };
         if (Date.now() - this.lastStateAt < (this.o.stateEveryMs ?? 0)) return;
         await this.commit();
@@ -273,10 +284,19 @@ export class CatalogLoader implements SingerSink {
             : ''),
       );
     if (incomplete.length) return incomplete;
+    // Unversioned rows an interrupted run left for a stream announced again (whole before the interruption):
+    // they are merged with this sync.
     await this.inflight;
+    for (const info of this.streams.values()) {
+      if (!info.target || info.keys.length === 0) continue;
+      const pending = await this.o.store.findPending(info.target, this.o.source, UNVERSIONED);
+      if (pending) await this.o.store.markReady(info.target, pending, info.keys, 'merge');
+    }
+    const final = this.finalState;
     for (const { target, version, rows } of await this.o.store.activateReady(
       this.o.source,
       this.o.retentionDays,
+      final && { source: this.o.source, value: final.value, settings: this.o.settings ?? null },
     )) {
       const seconds = (Date.now() - (this.started.get(target.stream) ?? Date.now())) / 1000;
       this.loaded.push({

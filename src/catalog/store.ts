@@ -183,7 +183,10 @@ export class CatalogStore {
 
   private async appendAll(batches: Batch[], state?: StateToSave): Promise<void> {
     for (const batch of batches) await (batch.raw ? this.appendRaw(batch) : this.appendRows(batch));
-    if (!state) return;
+    if (state) await this.saveState(state);
+  }
+
+  private async saveState(state: StateToSave): Promise<void> {
     await this.db.run(
       `INSERT OR REPLACE INTO ${META}.state VALUES ($1, $2::JSON, $3::TIMESTAMPTZ, $4::JSON)`,
       [
@@ -232,9 +235,23 @@ export class CatalogStore {
     return this.transaction(() => this.versions_.markReady(target, pending, keys, mode));
   }
 
-  /** The sync is whole: every ready version of the source becomes current, in one transaction. */
-  activateReady(source: string, retentionDays: number): Promise<Activated[]> {
-    return this.transaction(() => this.versions_.activateReady(source, retentionDays));
+  /** The pending version an interrupted run left for this table and Singer version, if any. */
+  findPending(target: TableTarget, source: string, singerVersion: number): Promise<Pending | undefined> {
+    return this.versions_.findPending(target, source, singerVersion);
+  }
+
+  /**
+   * The sync is whole: every ready version of the source becomes current, what is left pending goes, and the
+   * STATE that says so (if given) is saved, all in one transaction: a kill before its commit leaves the last
+   * STATE, which resumes into this same switch.
+   */
+  activateReady(source: string, retentionDays: number, state?: StateToSave): Promise<Activated[]> {
+    return this.transaction(async () => {
+      const activated = await this.versions_.activateReady(source, retentionDays);
+      await this.versions_.discardUnfinished(source);
+      if (state) await this.saveState(state);
+      return activated;
+    });
   }
 
   /** A sync starts over: the unfinished versions of the last one go. */

@@ -49,6 +49,27 @@ export class Versions {
     }
   }
 
+  /** The pending version of a table for this Singer version, if an interrupted run left one. */
+  async findPending(
+    target: TableTarget,
+    source: string,
+    singerVersion: number,
+  ): Promise<Pending | undefined> {
+    const [row] = await this.rows(
+      `SELECT version, physical FROM ${META}.versions WHERE layer = $1 AND table_name = $2 AND status = 'pending' AND singer_version = $3 AND source = $4`,
+      [target.layer, target.name, singerVersion, source],
+    );
+    if (!row) return undefined;
+    const [max] = await this.rows(
+      `SELECT coalesce(max(${SEQUENCE_COLUMN}), 0) AS m FROM ${qualified(VERSIONS_SCHEMA, String(row['physical']))}`,
+    );
+    return {
+      physical: String(row['physical']),
+      version: Number(row['version']),
+      nextSequence: Number(max!['m']) + 1,
+    };
+  }
+
   async ensurePending(
     target: TableTarget,
     source: string,
@@ -62,14 +83,8 @@ export class Versions {
     );
     for (const row of unfinished) {
       if (Number(row['singer_version']) === singerVersion) {
-        const [max] = await this.rows(
-          `SELECT coalesce(max(${SEQUENCE_COLUMN}), 0) AS m FROM ${qualified(VERSIONS_SCHEMA, String(row['physical']))}`,
-        );
-        return {
-          physical: String(row['physical']),
-          version: Number(row['version']),
-          nextSequence: Number(max!['m']) + 1,
-        };
+        const found = await this.findPending(target, source, singerVersion);
+        if (found) return found;
       }
       // A pending version of an abandoned run: never activated, so nobody reads it.
       await this.drop(target, String(row['physical']));

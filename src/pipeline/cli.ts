@@ -102,6 +102,7 @@ async function main(argv: string[]): Promise<number> {
       }
     });
 
+  const LOAD_SOURCE_NAME = 'singer_load';
   withNamingOptions(
     program
       .command('load')
@@ -109,9 +110,16 @@ async function main(argv: string[]): Promise<number> {
         'read Singer messages on stdin into the catalog (a Singer target); echoes each committed STATE',
       )
       .option('--db <file>', 'DuckDB catalog file', DEFAULT_DB)
-      .option('-s, --source <file>', 'source file for naming, retention and the state name'),
+      .option(
+        '-s, --source <file>',
+        'source file for naming, retention and the state name (without one, the state is saved as "singer_load")',
+      ),
   ).action(async (opts: NamingOptions & { db: string; source?: string }) => {
-    const source = applyNaming(opts.source ? readSource(opts.source) : parseSource({}), opts);
+    // Its own state name, never the tap's: a load and a sync into one catalog keep separate bookmarks.
+    const source = applyNaming(
+      opts.source ? readSource(opts.source) : parseSource({}, process.cwd(), LOAD_SOURCE_NAME),
+      opts,
+    );
     const store = await CatalogStore.open(opts.db);
     const loader = new CatalogLoader({
       store,

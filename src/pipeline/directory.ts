@@ -48,7 +48,7 @@ export class SourceDirectory {
   }
 
   read(name: string): Source {
-    return parseSource(this.raw(name), this.dir);
+    return parseSource(this.raw(name), this.dir, name);
   }
 
   /**

@@ -7,12 +7,14 @@ import { existsSync } from 'node:fs';
 import { Command } from 'commander';
 import { Cron } from 'croner';
 import { validateConfig } from '../config.js';
-import { CatalogStore } from '../catalog/store.js';
+import { CatalogStore, type SavedState } from '../catalog/store.js';
 import type { Logger } from '../log.js';
-import { parseState, withoutProgress, type TapState } from '../singer/state.js';
+import type { TapState } from '../singer/state.js';
 import { describeCost, estimatePlan, type EstimateOptions } from '../tap/estimate.js';
+import { describePlan } from '../tap/read-plan.js';
 import { startDemo } from './demo.js';
 import { loadSource, withSourceOptions, type SourceOptions } from './options.js';
+import { stateForRun, syncSettingsOf } from './resume.js';
 import { replicationMethods, selectedStreams, type Source } from './source.js';
 
 /** The source's `full_sync_schedule` fired since the oldest last full pass of its incremental streams. */
@@ -48,21 +50,27 @@ export function planCommand(log: Logger): Command {
       const source = loadSource(opts);
       const demo = opts.sandbox ? await startDemo({ contacts: Number(opts.contacts) }) : undefined;
       try {
-        const config = validateConfig({ ...source.config, ...demo?.overrides });
-        let state = { bookmarks: {} };
+        const raw = { ...source.config, ...demo?.overrides };
+        let config = validateConfig(raw);
+        const selected = selectedStreams(source, config);
+        let saved: SavedState | undefined;
         if (existsSync(opts.db)) {
           const store = await CatalogStore.open(opts.db, { readOnly: true });
           try {
-            state = withoutProgress(parseState((await store.loadState(source.name))?.value));
+            saved = await store.loadState(source.name);
           } finally {
             await store.close();
           }
         }
+        // What the sync would start from: a resume of the interrupted sync, or the bookmarks that hold.
+        const run = stateForRun(saved, syncSettingsOf(source, raw, config, selected), config, log);
+        const state = run.state;
+        config = run.config;
         const now = Date.now();
         const full = opts.full === true || fullSyncScheduled(source, state, now, log);
         const estimate = await estimatePlan({
           config,
-          selected: selectedStreams(source, config),
+          selected,
           state,
           methods: replicationMethods(source),
           full,
@@ -70,8 +78,13 @@ export function planCommand(log: Logger): Command {
           log,
         });
         const budget = config.requests_per_minute;
+        // The same plan the sync runs: a line per stream with its mode and why, then any warning.
+        for (const warning of estimate.plan.warnings) log.warn(warning);
         process.stdout.write(
-          `full pass:   ${describeCost(estimate.full, budget)}\n` +
+          describePlan(estimate.plan)
+            .map((line) => `  ${line}\n`)
+            .join('') +
+            `full pass:   ${describeCost(estimate.full, budget)}\n` +
             (estimate.incremental !== undefined
               ? `incremental: ${describeCost(estimate.incremental, budget)}\n`
               : 'incremental: no stream is synced incrementally (set "sync": "incremental" on messages or reports)\n') +

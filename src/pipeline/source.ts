@@ -2,7 +2,7 @@
  * The pipeline's source file (`conversas.json`, README "Configuration"): the tap config (inline, a file, or ENV), the
  * description, per-stream selection and naming (layer, folder, table, a global prefix), trigger and retention.
  */
-import { dirname, isAbsolute, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, resolve } from 'node:path';
 import { Cron } from 'croner';
 import { readConfigSources, readJsonFile, type RawConfig, type TapConfig } from '../config.js';
 import { ConfigError } from '../errors.js';
@@ -62,7 +62,28 @@ export function checkSchedule(expression: string): string {
   return expression;
 }
 
-export function parseSource(raw: RawConfig, baseDir = process.cwd()): Source {
+/** The name of a source given none, and of a file that gives none: its file's (so two files never share state). */
+export const DEFAULT_SOURCE_NAME = 'rdstation_conversas';
+
+/**
+ * The name a source file without `"name"` takes: its file name made a valid name. The default file
+ * (conversas.json) keeps the name earlier versions gave every unnamed source, so its tables and state carry over.
+ */
+export function nameFromFile(path: string): string {
+  const file = basename(path).replace(/\.json$/i, '');
+  if (file === 'conversas') return DEFAULT_SOURCE_NAME;
+  const name = file
+    .toLowerCase()
+    .replace(/[^a-z0-9_]+/g, '_')
+    .slice(0, MAX_NAME);
+  return IDENT.test(name) && !RESERVED.test(name) ? name : `source_${name}`.slice(0, MAX_NAME);
+}
+
+export function parseSource(
+  raw: RawConfig,
+  baseDir = process.cwd(),
+  defaultName = DEFAULT_SOURCE_NAME,
+): Source {
   const description = raw['description'] ?? '';
   if (typeof description !== 'string') throw new ConfigError('description must be a string');
   if (description.length > 140)
@@ -95,8 +116,7 @@ export function parseSource(raw: RawConfig, baseDir = process.cwd()): Source {
   if (typeof retention !== 'number' || !(retention >= 0))
     throw new ConfigError('retention_days must be a number of days ≥ 0');
   const source: Source = {
-    name:
-      typeof raw['name'] === 'string' ? checkName('name', raw['name'], 'source name') : 'rdstation_conversas',
+    name: typeof raw['name'] === 'string' ? checkName('name', raw['name'], 'source name') : defaultName,
     description,
     config,
     layer: checkName('layer', String(raw['layer'] ?? 'raw')),
@@ -117,7 +137,7 @@ export function parseSource(raw: RawConfig, baseDir = process.cwd()): Source {
 }
 
 export function readSource(path: string): Source {
-  return parseSource(readJsonFile(path, 'source'), dirname(resolve(path)));
+  return parseSource(readJsonFile(path, 'source'), dirname(resolve(path)), nameFromFile(path));
 }
 
 /** Where a stream lands: layer (a schema) and name = folder + table_prefix + table. */

@@ -8,9 +8,10 @@ import { UserError, InterruptedError } from '../errors.js';
 import { CatalogLoader, type LoadedTable } from '../catalog/loader.js';
 import { CatalogStore } from '../catalog/store.js';
 import type { Logger } from '../log.js';
-import { parseState, unfinishedStreams, withoutProgress } from '../singer/state.js';
+import { parseState, unfinishedStreams } from '../singer/state.js';
 import { runSync, type ProgressEvent, type SyncSummary } from '../tap/sync.js';
 import { fullSyncScheduled, planLine } from './plan.js';
+import { stateForRun, syncSettingsOf } from './resume.js';
 import { replicationMethods, selectedStreams, tableFor, type Source } from './source.js';
 import { renderTable } from './table.js';
 
@@ -37,60 +38,12 @@ export interface PipelineResult {
   resumed: boolean;
 }
 
-/** What a sync is of: a resume must be of the same thing, or start over. */
-interface SyncSettings {
-  api_url: string;
-  start_date: string | null;
-  /** The end_date setting as given (null: "today", which a resume keeps from the interrupted run). */
-  end_date_setting: string | null;
-  streams: string[];
-  tables: string[];
-  /** The end day the interrupted run used (not compared: reused when end_date is "today"). */
-  end_date: string;
-}
-
-const COMPARED: [keyof SyncSettings, string][] = [
-  ['api_url', 'api_url'],
-  ['start_date', 'start_date'],
-  ['end_date_setting', 'end_date'],
-  ['streams', 'the selected streams'],
-  ['tables', 'the tables (layer, folder, prefix or names)'],
-];
-
-/** Why a saved STATE cannot be resumed by this sync, or undefined when it can. */
-function differences(saved: unknown, now: SyncSettings): string | undefined {
-  if (!saved || typeof saved !== 'object') return 'it was saved by another command';
-  const old = saved as Partial<SyncSettings>;
-  const changed = COMPARED.filter(([key]) => JSON.stringify(old[key]) !== JSON.stringify(now[key]));
-  return changed.length ? `${changed.map(([, label]) => label).join(', ')} changed` : undefined;
-}
-
-/** Whether a saved STATE is of this account and history start (its incremental bookmarks apply). */
-function sameOrigin(saved: unknown, now: SyncSettings): boolean {
-  const old = (saved ?? {}) as Partial<SyncSettings>;
-  return (
-    saved === null ||
-    saved === undefined ||
-    (old.api_url === now.api_url && old.start_date === now.start_date)
-  );
-}
-
 export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
   const raw = { ...o.source.config, ...o.overrides };
   let config = validateConfig(raw);
   const selected = selectedStreams(o.source, config);
-  const endSetting = raw['end_date'] === undefined || raw['end_date'] === '' ? null : String(raw['end_date']);
-  const settings: SyncSettings = {
-    api_url: config.api_url,
-    start_date: config.start_date ?? null,
-    end_date_setting: endSetting,
-    streams: selected,
-    tables: selected.map((s) => {
-      const t = tableFor(o.source, s);
-      return `${s}=${t.layer}.${t.name}`;
-    }),
-    end_date: config.end_date,
-  };
+  const methods = replicationMethods(o.source);
+  const settings = syncSettingsOf(o.source, raw, config, selected);
   const store = await CatalogStore.open(o.db, o.now ? { now: o.now } : {});
   const loader = new CatalogLoader({
     store,
@@ -101,32 +54,17 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
     settings,
     // STATE comes after every contact; one commit a second is plenty (a kill loses at most that).
     stateEveryMs: 1000,
+    // The STATE of a completed sync (nothing left to resume) is saved with the switch of its tables.
+    completesSync: (value) => unfinishedStreams(parseState(value)).length === 0,
   });
   try {
     const saved = o.fresh ? undefined : await store.loadState(o.source.name);
-    let state = parseState(saved?.value);
-    const unfinished = unfinishedStreams(state);
-    let resumed = unfinished.length > 0;
-    const why = resumed ? differences(saved?.settings, settings) : undefined;
-    if (why) {
-      o.log.warn(`not resuming the interrupted sync (${why} since): starting over`);
-      state = withoutProgress(state);
-      resumed = false;
-    }
-    // Bookmarks of incremental streams hold for the same account and history start only.
-    if (!sameOrigin(saved?.settings, settings)) state = { bookmarks: {} };
-    if (resumed) {
-      o.log.info(`resuming the interrupted sync (${unfinished.join(', ')})`);
-      // "Today" is the day the interrupted run started: a resume the next day reads the same window.
-      const savedEnd = (saved?.settings as SyncSettings).end_date;
-      if (endSetting === null && savedEnd !== config.end_date) {
-        config = { ...config, end_date: savedEnd };
-        settings.end_date = savedEnd;
-      }
-    } else await store.discardUnfinished(o.source.name);
+    const run = stateForRun(saved, settings, config, o.log);
+    const { state, resumed } = run;
+    config = run.config;
+    if (!resumed) await store.discardUnfinished(o.source.name);
     const now = o.now ? () => o.now!().getTime() : Date.now;
     const full = o.full === true || fullSyncScheduled(o.source, state, now(), o.log);
-    const methods = replicationMethods(o.source);
     if (o.onPlan && methods.size > 0)
       o.onPlan(
         await planLine({ config, selected, state, methods, full, now: now(), log: o.log, nextOnly: true }),

@@ -25,6 +25,15 @@ export interface RunWindow {
   until: string;
 }
 
+/** A fixed-size fingerprint of the records a run saw closed in [from, to) (see tap/changes.ts). */
+export interface ClosedFingerprint {
+  /** RFC 3339. */
+  from: string;
+  /** RFC 3339. */
+  to: string;
+  buckets: number[];
+}
+
 /** What an incremental stream keeps from one complete run to the next (O(1) in the number of contacts). */
 export interface Replication {
   replication_key?: string;
@@ -32,22 +41,34 @@ export interface Replication {
   replication_key_value?: string;
   /** RFC 3339: when the last full pass started. */
   last_full_sync_at?: string;
+  /** The account the bookmark was read from (api_url and the token's account): another account starts over. */
+  account?: string;
   /** Fixed-size fingerprint of the records still open at the last run (see tap/changes.ts). */
   open_fingerprint?: number[];
+  /** Fingerprint of the records the last run saw closed late in its window (see tap/changes.ts). */
+  closed_fingerprint?: ClosedFingerprint;
 }
 
 export interface StreamBookmark extends Partial<PartitionProgress>, Replication {
   /** The table version of a run under way (present only until the run completes). */
   version?: number;
+  /** The stream is whole in the run under way; its tables switch when the whole sync is. */
   done?: boolean;
   run?: RunWindow;
+  /**
+   * What the bookmark becomes once the whole sync is switched (a stream whole before the others waits with
+   * it here: a run interrupted after it resumes from the old bookmark, and merges what it read).
+   */
+  next?: Replication;
 }
 
 const LASTING: (keyof Replication)[] = [
   'replication_key',
   'replication_key_value',
   'last_full_sync_at',
+  'account',
   'open_fingerprint',
+  'closed_fingerprint',
 ];
 
 /** What a bookmark keeps once its run is complete. */
@@ -75,6 +96,19 @@ export function withoutProgress(state: TapState): TapState {
   return { bookmarks };
 }
 
+/**
+ * The state once the whole sync is switched: every stream that waited with its next bookmark takes it (a
+ * stream read FULL_TABLE, with no next bookmark, keeps none); nothing is left to resume.
+ */
+export function completed(state: TapState): TapState {
+  const bookmarks: Record<string, StreamBookmark> = {};
+  for (const [name, bookmark] of Object.entries(state.bookmarks)) {
+    const kept = bookmark.done ? lasting(bookmark.next) : lasting(bookmark);
+    if (Object.keys(kept).length) bookmarks[name] = kept;
+  }
+  return { bookmarks };
+}
+
 export interface TapState {
   bookmarks: Record<string, StreamBookmark>;
   currently_syncing?: string | null;
@@ -96,17 +130,70 @@ export function parseState(value: unknown): TapState {
   for (const [stream, bookmark] of Object.entries(bookmarks as Record<string, unknown>)) {
     const b = bookmark as Partial<StreamBookmark> | null;
     if (!b || typeof b !== 'object' || Array.isArray(b)) continue;
-    if (b.version !== undefined && typeof b.version !== 'number')
-      throw new ConfigError(`state bookmark of ${stream}: "version" must be a number`);
-    for (const key of ['replication_key_value', 'last_full_sync_at'] as const)
-      if (b[key] !== undefined && (typeof b[key] !== 'string' || Number.isNaN(Date.parse(b[key]))))
-        throw new ConfigError(`state bookmark of ${stream}: "${key}" must be an RFC 3339 date-time`);
-    const fingerprint = b.open_fingerprint;
-    if (fingerprint !== undefined && !(Array.isArray(fingerprint) && fingerprint.every(Number.isFinite)))
-      delete b.open_fingerprint; // only an optimisation: without it every open record is read again
+    const refuse = (what: string): never => {
+      throw new ConfigError(
+        `state bookmark of ${stream}: ${what}; this STATE was not written by this tap (start over without it: conversas sync --fresh, or no --state)`,
+      );
+    };
+    // A table version is the run's start in epoch ms: a positive whole number a target can compare.
+    if (b.version !== undefined && !(Number.isSafeInteger(b.version) && (b.version as number) > 0))
+      refuse(`"version" must be a positive whole number (got ${JSON.stringify(b.version)})`);
+    if (
+      b.next_position !== undefined &&
+      !(Number.isSafeInteger(b.next_position) && (b.next_position as number) >= 0)
+    )
+      refuse('"next_position" must be a whole number ≥ 0');
+    if (
+      b.done_positions !== undefined &&
+      !(Array.isArray(b.done_positions) && b.done_positions.every((p) => Number.isSafeInteger(p) && p >= 0))
+    )
+      refuse('"done_positions" must be a list of whole numbers ≥ 0');
+    checkDates(b, refuse);
+    if (b.run !== undefined) {
+      const run = b.run as Partial<RunWindow> | null;
+      if (!run || (run.mode !== 'full' && run.mode !== 'incremental'))
+        refuse('"run.mode" must be full or incremental');
+      checkDates(
+        { until: run!.until, ...(run!.since !== undefined ? { since: run!.since } : {}) },
+        refuse,
+        'run.',
+      );
+      if (run!.until === undefined) refuse('"run.until" is missing');
+    }
+    if (b.next !== undefined) {
+      if (!b.next || typeof b.next !== 'object' || Array.isArray(b.next)) refuse('"next" must be an object');
+      checkDates(b.next as Record<string, unknown>, refuse, 'next.');
+    }
+    for (const holder of [b, b.next]) {
+      if (!holder) continue;
+      const fingerprint = holder.open_fingerprint;
+      if (fingerprint !== undefined && !(Array.isArray(fingerprint) && fingerprint.every(Number.isFinite)))
+        delete holder.open_fingerprint; // only an optimisation: without it every open record is read again
+      const closed = holder.closed_fingerprint;
+      if (
+        closed !== undefined &&
+        !(
+          closed &&
+          typeof closed === 'object' &&
+          Array.isArray(closed.buckets) &&
+          closed.buckets.every(Number.isFinite) &&
+          !Number.isNaN(Date.parse(String(closed.from))) &&
+          !Number.isNaN(Date.parse(String(closed.to)))
+        )
+      )
+        delete holder.closed_fingerprint; // likewise: without it the closed records are read again
+    }
     out.bookmarks[stream] = b as StreamBookmark;
   }
   return out;
+}
+
+const DATES = ['replication_key_value', 'last_full_sync_at', 'since', 'until'] as const;
+
+function checkDates(b: Record<string, unknown>, refuse: (what: string) => never, prefix = ''): void {
+  for (const key of DATES)
+    if (b[key] !== undefined && (typeof b[key] !== 'string' || Number.isNaN(Date.parse(b[key]))))
+      refuse(`"${prefix}${key}" must be an RFC 3339 date-time`);
 }
 
 /** Completion of partitions that finish out of order, summarised as watermark + the done set beyond it. */

@@ -7,4 +7,6 @@ export const API = {
   defaultUrl: 'https://api.tallos.com.br',
   /** §3.2 [observed live by a third party]: the sustained ceiling per account, whatever the concurrency. */
   requestsPerMinute: 48,
+  /** §1.2 [observed live by a third party]: the token is a JWT whose `company` claim names the account. */
+  accountClaim: 'company',
 } as const;

@@ -57,10 +57,10 @@ interface ReadStreamBase extends StreamBase {
   path: string;
   records: RecordSelector;
   paging: Paging;
-  /** Fixed query parameters, from config. */
-  query?: (config: TapConfig) => Query;
-  /** For a date-windowed listing: the days to read. */
-  window?: (config: TapConfig) => DayRange;
+  /** Query parameters, from config and the days the run reads (the read plan's). */
+  query?: (config: TapConfig, days: DayRange) => Query;
+  /** For a date-windowed listing: the days to ask for, from the days the run reads (the read plan's). */
+  window?: (days: DayRange) => DayRange;
   base?: undefined;
 }
 
@@ -75,12 +75,18 @@ export interface RootStream extends ReadStreamBase {
  * parent: records touched since a moment, and records still open (read again only when their fingerprint moved).
  */
 export interface ChangedPartitions {
-  /** A listing of records touched since a day (read with `start_date` = that day). */
+  /** A listing of records opened since a day (read over the days from that day). */
   recent: RootStream;
   /** Whether a record of `recent` was touched at or after `since` (epoch ms): the listing filters by day only. */
   touchedSince(record: Record_, since: number): boolean;
-  /** Records still open: any may change. A fingerprint that moves when one does keeps the others unread. */
-  open?: { stream: RootStream; fingerprint(record: Record_): { id: string; value: number } };
+  /** When a record was opened (epoch ms): the day the listing filters on. */
+  openedAt(record: Record_): number | undefined;
+  /** When a record stopped changing (epoch ms; closed), or undefined while it may still change. */
+  settledAt(record: Record_): number | undefined;
+  /** What names a record, and a value that moves when it changes (its counters). */
+  fingerprint(record: Record_): { id: string; value: number };
+  /** Records still open, whenever opened: any may change (read again only when its fingerprint moved). */
+  open?: RootStream;
   /** The partition (the parent's key) a record of either listing names. */
   key(record: Record_): string | undefined;
 }

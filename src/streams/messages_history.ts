@@ -1,5 +1,13 @@
 import { defineStream } from './define.js';
-import { openReports, reportCustomer, reportFingerprint, reports, reportTouchedSince } from './reports.js';
+import {
+  openReports,
+  reportClosedAt,
+  reportCustomer,
+  reportFingerprint,
+  reportOpenedAt,
+  reports,
+  reportTouchedSince,
+} from './reports.js';
 import { encryptedPage } from './records.js';
 import { boolean, integerKey, key, record, string } from './schema.js';
 
@@ -45,7 +53,7 @@ export const messagesHistory = defineStream({
   },
   // Without start_date the API answers only the last ~30 days (§5.5): always send both dates.
   needs: ['start_date'],
-  query: (config) => ({ start_date: config.start_date, end_date: config.end_date, ...HISTORY_FILTERS }),
+  query: (_config, days) => ({ start_date: days.startDay, end_date: days.endDay, ...HISTORY_FILTERS }),
   // §1.4, §3.1: on lower plans history answers 401, 402 or 403; plan names have changed over time.
   // An incremental run (of `messages`) reads the contacts with an attendance opened or closed since the last
   // run, and those with an attendance still open whose counters moved: no contacts listing. Messages outside
@@ -53,7 +61,10 @@ export const messagesHistory = defineStream({
   changes: {
     recent: reports,
     touchedSince: reportTouchedSince,
-    open: { stream: openReports, fingerprint: reportFingerprint },
+    openedAt: reportOpenedAt,
+    settledAt: reportClosedAt,
+    fingerprint: reportFingerprint,
+    open: openReports,
     key: reportCustomer,
   },
   fullTableOnly:

@@ -11,7 +11,7 @@ export const reports = defineStream({
   records: fromList('docs'),
   paging: { kind: 'dateWindows', windowDays: 90, limit: 49, defaultDays: 90 },
   // From start_date when set (else the last 90 days, about as far back as the API reaches) to end_date.
-  window: (config) => ({ startDay: config.start_date, endDay: config.end_date }),
+  window: (days) => days,
   // The window filters on the opening day (§5.6): an incremental run reads the attendances opened since the
   // last run (less the lookback); one opened earlier that is still going keeps its old row until a full pass.
   incremental: { replicationKey: 'created_at' },
@@ -62,6 +62,19 @@ const time = (value: unknown): number => (typeof value === 'string' ? Date.parse
 export const reportTouchedSince = (report: Record_, since: number): boolean =>
   time(report['opened_at'] ?? report['created_at']) >= since || time(report['closed_at']) >= since;
 
+const known = (ms: number): number | undefined => (Number.isNaN(ms) ? undefined : ms);
+
+/** When an attendance was opened (the listing's window filters on its opening day). */
+export const reportOpenedAt = (report: Record_): number | undefined =>
+  known(time(report['opened_at'] ?? report['created_at']));
+
+/**
+ * When an attendance closed; undefined while open. A report that says it is open, or names no close time, may
+ * still change.
+ */
+export const reportClosedAt = (report: Record_): number | undefined =>
+  report['closed'] === false || report['opened'] === true ? undefined : known(time(report['closed_at']));
+
 /** The contact an attendance belongs to. */
 export const reportCustomer = (report: Record_): string | undefined => {
   const id = (report['customer'] as Record_ | null | undefined)?.['id'];
@@ -76,7 +89,7 @@ export const openReports: RootStream = {
   ...reports,
   alsoWhenIncremental: undefined,
   query: () => ({ status: 'opened', type: 'customers' }),
-  window: (config) => ({ startDay: addDays(config.end_date, -89), endDay: config.end_date }),
+  window: (days) => ({ startDay: addDays(days.endDay, -89), endDay: days.endDay }),
 };
 
 /** What changes when an open attendance gets a message: its counters (bot messages are not counted). */

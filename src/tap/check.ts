@@ -39,7 +39,7 @@ export async function checkConnection(config: TapConfig, log: Logger): Promise<v
     log.info(`private key is a valid RSA private key (no ${tokenStream.name} record to try it on)`);
     return;
   }
-  await reader.firstPage(keyStream, { [keyStream.parent.param]: id });
+  await reader.firstPage(keyStream, { partition: { [keyStream.parent.param]: id } });
   if (!decrypted) {
     log.info(
       `private key is a valid RSA private key (the first ${tokenStream.name} record has no ${keyStream.name} to try it on)`,

@@ -5,13 +5,14 @@
  */
 import type { TapConfig } from '../config.js';
 import { addDays } from '../dates.js';
-import type { PageResult, Paging } from '../http/paging.js';
+import type { DayRange, PageResult, Paging } from '../http/paging.js';
 import { silentLogger, type Logger } from '../log.js';
 import type { TapState } from '../singer/state.js';
-import { isChild, isDerived, type ReadStream, type StreamDefinition } from '../streams/define.js';
+import { isChild, type ReadStream, type StreamDefinition } from '../streams/define.js';
 import { streamByName } from '../streams/index.js';
 import { StreamReader } from './reader.js';
-import { planWindows, type ReplicationMethod, type ReplicationOptions } from './replication.js';
+import { accountOf } from './account.js';
+import { planRun, type ReadMode, type ReplicationMethod, type RunPlan } from './read-plan.js';
 
 export interface PlanEstimate {
   /** Requests of a full pass of every selected stream (at least: a contact with long history takes more). */
@@ -20,6 +21,8 @@ export interface PlanEstimate {
   incremental: number | undefined;
   /** What the next run will be. */
   next: 'full' | 'incremental';
+  /** The next run's plan (its lines and warnings are what the sync will say). */
+  plan: RunPlan;
   /** Requests this estimate made. */
   spent: number;
 }
@@ -37,9 +40,12 @@ export interface EstimateOptions {
   nextOnly?: boolean;
 }
 
-const DAY = 86_400_000;
 const limitOf = (paging: Paging): number => ('limit' in paging ? paging.limit : 1);
 
+/**
+ * Counts the pages of the read plan (the one the sync runs: `planRun`), and of the plans a full pass and an
+ * incremental run would be, from the first page of each listing that decides them.
+ */
 export async function estimatePlan(o: EstimateOptions): Promise<PlanEstimate> {
   const reader = new StreamReader({
     config: o.config,
@@ -48,98 +54,95 @@ export async function estimatePlan(o: EstimateOptions): Promise<PlanEstimate> {
     ...(o.signal ? { signal: o.signal } : {}),
   });
   const firstPages = new Map<string, Promise<PageResult | undefined>>();
-  const first = (stream: ReadStream, sinceDay?: string): Promise<PageResult | undefined> => {
-    const key = `${stream.path}?${JSON.stringify(stream.query?.(o.config))}@${sinceDay ?? ''}`;
-    if (!firstPages.has(key))
-      firstPages.set(
-        key,
-        (async () => {
-          for await (const page of reader.pages(stream, {}, 1, sinceDay)) return page;
-          return undefined;
-        })(),
-      );
+  const first = (stream: ReadStream, days: DayRange): Promise<PageResult | undefined> => {
+    const key = `${stream.path}?${JSON.stringify(stream.query?.(o.config, days))}@${JSON.stringify(stream.window?.(days) ?? days)}`;
+    if (!firstPages.has(key)) firstPages.set(key, reader.firstPage(stream, { days }));
     return firstPages.get(key)!;
   };
-  const pagesOf = async (stream: ReadStream, sinceDay?: string): Promise<number> => {
+  const pagesOf = async (stream: ReadStream, days: DayRange): Promise<number> => {
     if (stream.paging.kind === 'single') return 1;
-    const page = await first(stream, sinceDay);
+    const page = await first(stream, days);
     const pages =
       page?.pages ?? (page?.total !== undefined ? Math.ceil(page.total / limitOf(stream.paging)) : 1);
-    return Math.max(1, pages) * windowsOf(stream, o.config, sinceDay);
+    return Math.max(1, pages) * windowsOf(stream, days);
   };
-  const countOf = async (stream: ReadStream, sinceDay?: string): Promise<number> => {
-    const page = await first(stream, sinceDay);
+  const countOf = async (stream: ReadStream, days: DayRange): Promise<number> => {
+    const page = await first(stream, days);
     if (!page) return 0;
     if (page.total !== undefined) return page.total;
     if (page.pages === undefined || page.pages <= 1) return page.records.length;
-    return Math.round((page.pages - 0.5) * limitOf(stream.paging)) * windowsOf(stream, o.config, sinceDay);
+    return Math.round((page.pages - 0.5) * limitOf(stream.paging)) * windowsOf(stream, days);
+  };
+  const costOf = async (plan: RunPlan): Promise<number> => {
+    let cost = 0;
+    for (const read of plan.reads) {
+      const r = read.read;
+      if (
+        read.writes.length === 0 &&
+        !plan.reads.some(
+          (c) => isChild(c.read) && c.read.parent.stream === r.name && c.partitions === 'parent',
+        )
+      )
+        continue; // a parent no child reads through
+      if (!isChild(r)) {
+        cost += await pagesOf(r, read.days);
+        if (read.mode === 'incremental')
+          for (const also of r.alsoWhenIncremental?.() ?? []) cost += await pagesOf(also, read.days);
+      } else if (read.partitions === 'parent') {
+        // At least one page per partition (the parent's listing is counted as a read of its own).
+        cost += await countOf(streamByName(r.parent.stream) as ReadStream, read.days);
+      } else {
+        const changes = r.changes!;
+        cost += (await pagesOf(changes.recent, read.days)) + (await countOf(changes.recent, read.days));
+        if (changes.open)
+          cost += (await pagesOf(changes.open, read.days)) + (await countOf(changes.open, read.days));
+      }
+    }
+    return cost;
   };
 
   const streams = o.selected.map((name) => streamByName(name)).filter((s): s is StreamDefinition => !!s);
-  const reads = [...new Set(streams.map((s) => (isDerived(s) ? (streamByName(s.base) as ReadStream) : s)))];
-  const replication: ReplicationOptions = { methods: o.methods, full: o.full, now: o.now, config: o.config };
-  let full = 0;
-  let incremental = 0;
-  let anyIncremental = false;
-  let nextIsFull = false;
-  for (const read of reads) {
-    const written = streams.filter((s) => s === read || (isDerived(s) && s.base === read.name));
-    const plan = planWindows(read, written, (s) => o.state.bookmarks[s.name], replication, silentLogger);
-    const offered = plan.windows.size > 0;
-    anyIncremental ||= offered;
-    if (offered && !plan.incremental) nextIsFull = true;
-    const wantFull = !o.nextOnly || !plan.incremental;
-    const fullCost = wantFull ? await fullCostOf(read) : 0;
-    full += fullCost;
-    if (!offered) incremental += fullCost;
-    else if (!o.nextOnly || plan.incremental) {
-      const since = [...plan.windows.values()]
-        .map((w) => w.since)
-        .filter(Boolean)
-        .sort()[0];
-      const sinceDay = since
-        ? since.slice(0, 10)
-        : addDays(o.config.end_date, -Math.ceil(o.config.lookback_days));
-      incremental += await incrementalCostOf(read, sinceDay);
-    }
-  }
-  return {
-    full,
-    incremental: anyIncremental ? incremental : undefined,
-    next: anyIncremental && !nextIsFull ? 'incremental' : 'full',
-    spent: reader.client.requests,
-  };
-
-  async function fullCostOf(read: ReadStream): Promise<number> {
-    if (!isChild(read)) return pagesOf(read);
-    const parent = streamByName(read.parent.stream) as ReadStream;
-    // At least one page per partition; the parent's listing unless it is read for itself too.
-    return (await countOf(parent)) + (reads.includes(parent) ? 0 : await pagesOf(parent));
-  }
-
-  async function incrementalCostOf(read: ReadStream, sinceDay: string): Promise<number> {
-    if (!isChild(read)) {
-      let cost = await pagesOf(read, sinceDay);
-      for (const also of read.alsoWhenIncremental?.() ?? []) cost += await pagesOf(also);
-      return cost;
-    }
-    const changes = read.changes!;
-    const open = changes.open?.stream;
-    return (
-      (await pagesOf(changes.recent, sinceDay)) +
-      (await countOf(changes.recent, sinceDay)) +
-      (open ? (await pagesOf(open)) + (await countOf(open)) : 0)
-    );
-  }
+  const planOf = (force?: ReadMode): RunPlan =>
+    planRun({
+      streams,
+      methods: o.methods,
+      state: o.state,
+      config: o.config,
+      account: accountOf(o.config),
+      now: o.now,
+      ...(force ? { force } : {}),
+    });
+  const plan = planOf(o.full ? 'full' : undefined);
+  const anyIncremental = plan.streams.some((p) => p.method === 'INCREMENTAL');
+  const next = plan.reads.some((r) => r.writes.some((p) => p.method === 'INCREMENTAL') && r.mode === 'full')
+    ? 'full'
+    : anyIncremental
+      ? 'incremental'
+      : 'full';
+  const nextCost = await costOf(plan);
+  const full =
+    o.nextOnly && next === 'incremental'
+      ? 0
+      : plan.reads.every((r) => r.mode === 'full')
+        ? nextCost
+        : await costOf(planOf('full'));
+  const incremental = !anyIncremental
+    ? undefined
+    : next === 'incremental'
+      ? nextCost
+      : o.nextOnly
+        ? 0
+        : await costOf(planOf('incremental'));
+  return { full, incremental, next, plan, spent: reader.client.requests };
 }
 
 /** How many date windows a windowed listing is read in. */
-function windowsOf(stream: ReadStream, config: TapConfig, sinceDay?: string): number {
+function windowsOf(stream: ReadStream, days: DayRange): number {
   if (stream.paging.kind !== 'dateWindows' || !stream.window) return 1;
-  const range = stream.window(sinceDay ? { ...config, start_date: sinceDay } : config);
+  const range = stream.window(days);
   const start = range.startDay ?? addDays(range.endDay, -(stream.paging.defaultDays - 1));
-  const days = (Date.parse(range.endDay) - Date.parse(start)) / DAY + 1;
-  return Math.max(1, Math.ceil(days / stream.paging.windowDays));
+  const span = (Date.parse(range.endDay) - Date.parse(start)) / 86_400_000 + 1;
+  return Math.max(1, Math.ceil(span / stream.paging.windowDays));
 }
 
 /** "≈ 1,560 requests ≈ 33 min at 48/min". */

@@ -7,9 +7,10 @@ import type { TapConfig } from '../config.js';
 import type { HistoryPage } from '../crypto/jwe.js';
 import { ApiClient } from '../http/client.js';
 import { RateLimiter } from '../http/limiter.js';
-import { readPages, type PageResult } from '../http/paging.js';
+import { readPages, type DayRange, type PageResult } from '../http/paging.js';
 import type { Logger } from '../log.js';
 import { isChild, type ReadStream } from '../streams/define.js';
+import { configDays } from './read-plan.js';
 
 export interface ReaderOptions {
   config: TapConfig;
@@ -20,6 +21,15 @@ export interface ReaderOptions {
   burst?: number;
   /** Cap on the total retry time of one request, below the configured one (a quick check). */
   maxRetryMs?: number;
+}
+
+export interface PagesOptions {
+  /** A child's partition: its parameter and the parent's key. */
+  partition?: Record<string, string>;
+  /** Pages fetched at once. */
+  lookahead?: number;
+  /** The days to read (the read plan's); the configured ones when absent. */
+  days?: DayRange;
 }
 
 export class StreamReader {
@@ -43,25 +53,21 @@ export class StreamReader {
   }
 
   /**
-   * The pages of a stream (of one partition, for a child), in order; `lookahead` pages fetched at once.
-   * `sinceDay` (an incremental run) replaces `start_date` for this read.
+   * The pages of a stream (of one partition, for a child), in order, over the days given (the read plan's;
+   * the configured ones when not given); `lookahead` pages fetched at once.
    */
-  pages(
-    stream: ReadStream,
-    partition: Record<string, string> = {},
-    lookahead = 4,
-    sinceDay?: string,
-  ): AsyncGenerator<PageResult> {
-    const { decrypt } = this.o;
-    const config = sinceDay ? { ...this.o.config, start_date: sinceDay } : this.o.config;
+  pages(stream: ReadStream, o: PagesOptions = {}): AsyncGenerator<PageResult> {
+    const { decrypt, config } = this.o;
+    const partition = o.partition ?? {};
+    const days = o.days ?? configDays(config);
     return readPages({
       client: this.client,
       path: stream.path,
       paging: stream.paging,
-      query: { ...(stream.query?.(config) ?? {}), ...partition },
+      query: { ...(stream.query?.(config, days) ?? {}), ...partition },
       extract: (body, page) => stream.records(body, { page, partition, decrypt }),
-      lookahead,
-      ...(stream.window ? { window: stream.window(config) } : {}),
+      lookahead: o.lookahead ?? 4,
+      ...(stream.window ? { window: stream.window(days) } : {}),
       ...(stream.planAdvice ? { planAdvice: stream.planAdvice } : {}),
       // One partition of a child (history per contact) has its own, smaller bound.
       maxPages: isChild(stream)
@@ -71,8 +77,8 @@ export class StreamReader {
   }
 
   /** The first page of a stream, or undefined when it has none; fetches nothing beyond it. */
-  async firstPage(stream: ReadStream, partition?: Record<string, string>): Promise<PageResult | undefined> {
-    for await (const page of this.pages(stream, partition, 1)) return page;
+  async firstPage(stream: ReadStream, o: PagesOptions = {}): Promise<PageResult | undefined> {
+    for await (const page of this.pages(stream, { ...o, lookahead: 1 })) return page;
     return undefined;
   }
 }

@@ -83,7 +83,9 @@ export async function sampleSchemas(
         const parent = streamByName(stream.parent.stream);
         const first = parent && !isDerived(parent) ? (await read(parent))[0] : undefined;
         const id = first ? stream.parent.key(first) : undefined;
-        if (id) records = (await reader.firstPage(stream, { [stream.parent.param]: id }))?.records ?? [];
+        if (id)
+          records =
+            (await reader.firstPage(stream, { partition: { [stream.parent.param]: id } }))?.records ?? [];
       } else records = (await reader.firstPage(stream))?.records ?? [];
     } catch (error) {
       log.warn(`${stream.name}: not sampled (${(error as Error).message})`);

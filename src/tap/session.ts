@@ -6,15 +6,9 @@ import type { PageResult } from '../http/paging.js';
 import type { Logger } from '../log.js';
 import type { RecordMessage, SingerSink } from '../singer/messages.js';
 import { project, type StreamSelection } from '../singer/selection.js';
-import {
-  lasting,
-  withoutProgress,
-  type Replication,
-  type RunWindow,
-  type StreamBookmark,
-  type TapState,
-} from '../singer/state.js';
+import { completed, lasting, type Replication, type StreamBookmark, type TapState } from '../singer/state.js';
 import type { StreamDefinition } from '../streams/define.js';
+import type { StreamPlan } from './read-plan.js';
 
 export interface ProgressEvent {
   stream: string;
@@ -78,22 +72,27 @@ export class SyncSession {
     return this.state.bookmarks[stream.name];
   }
 
-  /** Finished in the interrupted run: nothing to do again. */
-  isDone(stream: StreamDefinition): boolean {
-    return this.state.bookmarks[stream.name]?.done === true;
+  /**
+   * Starts (or resumes) a stream as its plan says: its SCHEMA, and the table version its records go to;
+   * undefined for an incremental run, whose records carry no version (a target merges them by key).
+   */
+  async begin(plan: StreamPlan): Promise<number | undefined> {
+    const { stream } = plan;
+    const previous = this.state.bookmarks[stream.name];
+    const bookmark: StreamBookmark = plan.resume
+      ? previous!
+      : { ...lasting(previous), version: this.runVersion, ...(plan.window ? { run: plan.window } : {}) };
+    this.state.bookmarks[stream.name] = bookmark;
+    await this.announce(plan);
+    return plan.mode === 'incremental' ? undefined : bookmark.version;
   }
 
   /**
-   * Starts (or resumes) a stream: its SCHEMA, and the table version its records go to; undefined for an
-   * incremental run, whose records carry no version (a target merges them by key into the table).
+   * A stream's SCHEMA: for one begun now, and for one whole in the interrupted run, so that a target knows
+   * the stream whose rows it keeps for the switch at the end of this sync.
    */
-  async begin(stream: StreamDefinition, run?: RunWindow): Promise<number | undefined> {
-    const previous = this.state.bookmarks[stream.name];
-    const bookmark: StreamBookmark =
-      previous?.version !== undefined
-        ? previous
-        : { ...lasting(previous), version: this.runVersion, ...(run ? { run } : {}) };
-    this.state.bookmarks[stream.name] = bookmark;
+  async announce(plan: StreamPlan): Promise<void> {
+    const { stream } = plan;
     this.counts[stream.name] ??= 0;
     const selection = this.o.selections?.get(stream.name);
     const schema = selection?.schema ?? stream.schema;
@@ -109,9 +108,10 @@ export class SyncSession {
       stream: stream.name,
       schema,
       key_properties: stream.keys,
-      ...(run && stream.incremental ? { bookmark_properties: [stream.incremental.replicationKey] } : {}),
+      ...(plan.window && stream.incremental
+        ? { bookmark_properties: [stream.incremental.replicationKey] }
+        : {}),
     });
-    return bookmark.run?.mode === 'incremental' ? undefined : bookmark.version;
   }
 
   async emit(stream: StreamDefinition, version: number | undefined, page: PageResult): Promise<void> {
@@ -166,30 +166,17 @@ export class SyncSession {
 
   /**
    * A stream is whole: its version becomes the table (an incremental run's records are merged into it), and
-   * STATE says so; an incremental stream's bookmark moves to the end of the window read.
+   * STATE says so. Its bookmark waits, as `next`, for the whole sync: it moves when the tables are switched.
    */
-  async finish(
-    stream: StreamDefinition,
-    version: number | undefined,
-    found: Replication = {},
-  ): Promise<void> {
+  async finish(plan: StreamPlan, version: number | undefined, found: Replication = {}): Promise<void> {
+    const { stream } = plan;
     if (version !== undefined)
       await this.o.sink.write({ type: 'ACTIVATE_VERSION', stream: stream.name, version });
     const previous = this.state.bookmarks[stream.name];
-    const run = previous?.run;
-    const kept = lasting(previous);
-    // A full pass read every record still open: the next incremental run starts from a clean slate.
-    if (run?.mode === 'full') delete kept.open_fingerprint;
     this.state.bookmarks[stream.name] = {
-      ...kept,
-      ...(run && stream.incremental
-        ? {
-            replication_key: stream.incremental.replicationKey,
-            replication_key_value: run.until,
-            ...(run.mode === 'full' ? { last_full_sync_at: run.until } : {}),
-            ...found,
-          }
-        : {}),
+      ...lasting(previous),
+      ...(previous?.run ? { run: previous.run } : {}),
+      ...(plan.bookmark ? { next: { ...plan.bookmark, ...found } } : {}),
       version: previous?.version ?? this.runVersion,
       done: true,
     };
@@ -219,7 +206,7 @@ export class SyncSession {
 
   /** Every stream is whole: nothing to resume; incremental streams keep where their window ended. */
   async complete(): Promise<void> {
-    this.state.bookmarks = withoutProgress(this.state).bookmarks;
+    this.state.bookmarks = completed(this.state).bookmarks;
     this.state.currently_syncing = null;
     await this.writeState();
     await this.o.sink.flush();

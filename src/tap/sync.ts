@@ -16,6 +16,7 @@ import {
   isChild,
   isDerived,
   missingSettings,
+  type ChildStream,
   type DerivedStream,
   type ReadStream,
   type StreamDefinition,
@@ -23,7 +24,8 @@ import {
 import { streamByName } from '../streams/index.js';
 import { StreamOutputs } from './outputs.js';
 import { StreamReader } from './reader.js';
-import { planWindows, type ReplicationMethod, type ReplicationOptions } from './replication.js';
+import { accountOf } from './account.js';
+import { describePlan, planRun, type ReadPlan, type ReplicationMethod, type RunPlan } from './read-plan.js';
 import { SyncSession, type ProgressEvent } from './session.js';
 import { syncFamily, syncStream } from './tasks.js';
 
@@ -113,15 +115,26 @@ export async function runSync(o: SyncOptions): Promise<SyncSummary> {
   });
 
   try {
+    const plan = planRun({
+      streams,
+      methods: o.methods ?? new Map(),
+      state: session.state,
+      config,
+      account: accountOf(config),
+      now: (o.now ?? Date.now)(),
+      ...(o.full ? { force: 'full' as const } : {}),
+    });
+    for (const line of describePlan(plan)) log.info(line);
+    for (const warning of plan.warnings) log.warn(warning);
+    const whole = plan.streams.filter((p) => p.whole);
+    if (whole.length)
+      log.info(
+        `resuming: ${whole.map((p) => p.stream.name).join(', ')} whole before the interruption (their tables switch with this sync)`,
+      );
+    for (const p of whole) await session.announce(p);
     // Every stream at once: the limiter, not the order, decides the pace, and a latency-bound run is not
     // held up by a string of one-request streams. The first failure stops the others.
-    const replication: ReplicationOptions = {
-      methods: o.methods ?? new Map(),
-      full: o.full ?? false,
-      now: (o.now ?? Date.now)(),
-      config,
-    };
-    const tasks = plan(streams, session, replication).map((task) =>
+    const tasks = tasksOf(plan, session).map((task) =>
       task(reader, session, config).catch((error: unknown) => {
         run.abort(error);
         return Promise.reject(error);
@@ -152,60 +165,36 @@ export async function runSync(o: SyncOptions): Promise<SyncSummary> {
 type Task = (reader: StreamReader, session: SyncSession, config: TapConfig) => Promise<void>;
 
 /**
- * One task per stream read alone, and one per parent with its children: the parent is read once for all of
- * them (written only when selected itself). A derived stream's base is read even when not selected itself.
- * Streams finished in an interrupted run are not written again.
+ * The plan's reads as tasks: one per stream read alone, and one per parent with its children (the parent is
+ * read once for all of them, written only when selected itself). An incremental child finds its partitions
+ * without the parent: the two are read side by side.
  */
-function plan(
-  streams: readonly StreamDefinition[],
-  session: SyncSession,
-  replication: ReplicationOptions,
-): Task[] {
-  const derived = streams.filter(isDerived);
-  const reads = [...new Set([...streams.filter(isRead), ...derived.map(baseOf)])];
-  /** What a read writes; `write: false` for a parent read again only for its keys. */
-  const outputsOf = <R extends ReadStream>(read: R, write = true): StreamOutputs<R> => {
-    const outputs = new StreamOutputs(
-      session,
-      read,
-      write && streams.includes(read),
-      write ? derived.filter((d) => d.base === read.name) : [],
-    );
-    if (!outputs.empty) {
-      const { windows, incremental } = planWindows(
-        read,
-        outputs.streams,
-        (s) => session.bookmark(s),
-        replication,
-        session.log,
-      );
-      outputs.windows = windows;
-      outputs.incremental = incremental;
-    }
-    return outputs;
-  };
-  const children = reads.filter(isChild);
-  const parents = [...new Set(children.map((c) => c.parent.stream))].map((name) => {
-    const parent = streamByName(name);
-    if (!parent || isDerived(parent))
-      throw new ConfigError(`stream ${name} (a parent) is not a stream to read`);
-    return parent;
-  });
-  const tasks: Task[] = reads
-    .filter((s) => !isChild(s) && !parents.includes(s))
-    .map((s) => (reader) => syncStream(outputsOf(s), reader));
-  for (const parent of parents) {
+function tasksOf(plan: RunPlan, session: SyncSession): Task[] {
+  const children = plan.reads.filter((r) => isChild(r.read));
+  const parents = [...new Set(children.map((c) => (c.read as ChildStream).parent.stream))];
+  const tasks: Task[] = plan.reads
+    .filter((r) => !isChild(r.read) && !parents.includes(r.read.name))
+    .map((r) => (reader) => syncStream(new StreamOutputs(session, r), reader));
+  for (const name of parents) {
+    const parentPlan = plan.reads.find((r) => r.read.name === name)!;
     tasks.push(async (reader, session, config) => {
-      const parentOutputs = outputsOf(parent);
-      const kids = children.filter((c) => c.parent.stream === parent.name).map((c) => outputsOf(c));
-      // An incremental child finds its partitions without the parent: the two are read side by side.
+      const parentOutputs = new StreamOutputs(session, parentPlan);
+      const kids = children
+        .filter((c) => (c.read as ChildStream).parent.stream === name)
+        .map((c) => new StreamOutputs(session, c as ReadPlan & { read: ChildStream }));
       const alone = kids.filter((k) => !k.empty && k.incremental);
       const due = kids.filter((k) => !k.empty && !k.incremental);
       const family = async (): Promise<void> => {
-        // Children finished in the interrupted run: the parent, if still due, is an ordinary stream.
+        // Children whole in the interrupted run: the parent, if still due, is an ordinary stream.
         if (due.length === 0) return syncStream(parentOutputs, reader);
         for (const [i, kid] of due.entries())
-          await syncFamily(i === 0 ? parentOutputs : outputsOf(parent, false), kid, reader, session, config);
+          await syncFamily(
+            i === 0 ? parentOutputs : new StreamOutputs(session, parentPlan, false),
+            kid,
+            reader,
+            session,
+            config,
+          );
       };
       await Promise.all([
         family(),
@@ -215,8 +204,6 @@ function plan(
   }
   return tasks;
 }
-
-const isRead = (s: StreamDefinition): s is ReadStream => !isDerived(s);
 
 function baseOf(stream: DerivedStream): ReadStream {
   const base = streamByName(stream.base);

@@ -5,7 +5,7 @@
  */
 import type { TapConfig } from '../config.js';
 import { isChild, type ChildStream, type DeriveScope } from '../streams/define.js';
-import { ChangedPartitionPages } from './changes.js';
+import { ChangedPartitionPages, readOpen } from './changes.js';
 import { fanOut, FanOutError } from './fanout.js';
 import type { StreamOutputs } from './outputs.js';
 import type { StreamReader } from './reader.js';
@@ -16,7 +16,8 @@ export async function syncStream(outputs: StreamOutputs, reader: StreamReader): 
   await outputs.begin();
   const scope: DeriveScope = new Map();
   let total: number | undefined;
-  for await (const page of reader.pages(outputs.read, {}, 4, outputs.sinceDay)) {
+  const days = outputs.plan.days;
+  for await (const page of reader.pages(outputs.read, { days })) {
     total ??= page.total;
     await outputs.emit(page, scope);
     outputs.progress({ total });
@@ -24,7 +25,7 @@ export async function syncStream(outputs: StreamOutputs, reader: StreamReader): 
   const read = outputs.read;
   if (outputs.incremental && !isChild(read))
     for (const also of read.alsoWhenIncremental?.() ?? [])
-      for await (const page of reader.pages(also)) {
+      for await (const page of reader.pages(also, { days })) {
         await outputs.emit(page, scope);
         outputs.progress();
       }
@@ -48,15 +49,14 @@ export async function syncFamily(
   const concurrency = Math.max(1, Math.floor(config.partition_concurrency));
   const link = child.read.parent;
   const changes = child.incremental ? child.read.changes : undefined;
-  const changed =
-    changes &&
-    new ChangedPartitionPages(
-      reader,
-      changes,
-      child.since,
-      session.bookmark(child.streams[0]!)?.open_fingerprint,
-    );
-  const sinceDay = child.sinceDay;
+  const changed = changes && new ChangedPartitionPages(reader, changes, child.plan, config.lookback_days);
+  // A full pass for an incremental stream takes the open records' fingerprint before reading any partition
+  // (not on a resume: partitions read before it would be taken as current).
+  const openBefore =
+    !changes && !resume && child.read.changes?.open && child.streams.some((p) => p.method === 'INCREMENTAL')
+      ? await readOpen(reader, child.read.changes, child.plan)
+      : undefined;
+  const days = child.plan.days;
   const parentScope: DeriveScope = new Map();
   let parentTotal: number | undefined;
   let lastState = 0;
@@ -66,11 +66,14 @@ export async function syncFamily(
       parentName: changes ? changes.recent.name : link.stream,
       childName: child.read.name,
       parentPages: () =>
-        changed ? changed.pages() : reader.pages(parent!.read, {}, Math.min(8, 2 * concurrency)),
+        changed
+          ? changed.pages()
+          : reader.pages(parent!.read, { lookahead: Math.min(8, 2 * concurrency), days: parent!.plan.days }),
       keyOf: changes ? changes.key : link.key,
       readPartition: async (id, stopped) => {
         const scope: DeriveScope = new Map();
-        for await (const page of reader.pages(child.read, { [link.param]: id }, 1, sinceDay)) {
+        const partition = { [link.param]: id };
+        for await (const page of reader.pages(child.read, { partition, lookahead: 1, days })) {
           if (stopped()) return;
           await child.emit(page, scope);
         }
@@ -109,8 +112,10 @@ export async function syncFamily(
   if (changed) {
     const { touched, open, openUnchanged } = changed.found;
     session.log.info(
-      `${child.read.name}: read ${touched} partition(s) touched since ${new Date(child.since).toISOString()} and ${open} still open with news (${openUnchanged} open without)`,
+      `${child.read.name}: read ${touched} partition(s) touched since ${new Date(child.plan.since!).toISOString()} and ${open} still open with news (${openUnchanged} open without)`,
     );
   }
-  await child.finish(changed?.fingerprint ? { open_fingerprint: changed.fingerprint } : {});
+  await child.finish(
+    changed?.found.fingerprints ?? (openBefore ? { open_fingerprint: openBefore.buckets.sums } : {}),
+  );
 }

@@ -119,20 +119,26 @@ export function api(o: ApiOptions): Hono {
     const f = await form(c);
     const raw = sourceOf(f, o);
     const config = validateConfig(raw['config'] as RawConfig);
-    const selected = STREAMS.filter(
-      (s) => (raw['streams'] as Record<string, { selected: boolean }>)[s.name]?.selected,
-    ).map((s) => s.name);
+    const streams = raw['streams'] as Record<string, { selected: boolean; sync?: string }>;
+    const selected = STREAMS.filter((s) => streams[s.name]?.selected).map((s) => s.name);
+    const methods = new Map(
+      selected.map(
+        (name) => [name, streams[name]?.sync === 'incremental' ? 'INCREMENTAL' : 'FULL_TABLE'] as const,
+      ),
+    );
     const estimate = await estimatePlan({
       config,
       selected,
       state: { bookmarks: {} },
-      methods: new Map(),
+      methods,
       full: true,
       now: Date.now(),
     });
+    // The plan's warnings (a stream set to incremental that cannot be), in the same words as the sync's.
+    const warnings = estimate.plan.warnings.map((w) => ` WARN: ${w}.`).join('');
     return c.json({
       ok: true,
-      text: `a full sync of what is selected: ${describeCost(estimate.full, config.requests_per_minute)} (at least: a contact with long history takes more; estimated with ${estimate.spent} requests)`,
+      text: `a full sync of what is selected: ${describeCost(estimate.full, config.requests_per_minute)} (at least: a contact with long history takes more; estimated with ${estimate.spent} requests)${warnings}`,
     });
   });
 

@@ -1,4 +1,5 @@
 /** src/streams/: the registry and the rules every stream definition follows. */
+import { configDays } from '../../src/tap/read-plan.js';
 import { describe, expect, it } from 'vitest';
 import { SETTING_NAMES, validateConfig } from '../../src/config.js';
 import {
@@ -46,10 +47,10 @@ describe('stream registry', () => {
     expect(CONNECTION_CHECK.key.planAdvice).toBeTruthy();
   });
 
-  it('a date-windowed stream reads from start_date (or its default span) to end_date', () => {
+  it('a date-windowed stream reads the days of the run (from start_date, or its default span, to end_date)', () => {
     const config = validateConfig({ access_token: 't', start_date: '2026-01-01', end_date: '2026-02-01' });
     for (const s of STREAMS)
       if (!isDerived(s) && s.window)
-        expect(s.window(config)).toEqual({ startDay: '2026-01-01', endDay: '2026-02-01' });
+        expect(s.window(configDays(config))).toEqual({ startDay: '2026-01-01', endDay: '2026-02-01' });
   });
 });
