@@ -60,7 +60,7 @@ interface ReadStreamBase extends StreamBase {
   /** Query parameters, from config and the days the run reads (the read plan's). */
   query?: (config: TapConfig, days: DayRange) => Query;
   /** For a date-windowed listing: the days to ask for, from the days the run reads (the read plan's). */
-  window?: (days: DayRange) => DayRange;
+  window?: (days: DayRange, config: TapConfig) => DayRange;
   base?: undefined;
 }
 

@@ -83,13 +83,20 @@ export const reportCustomer = (report: Record_): string | undefined => {
 
 /**
  * §5.6: attendances still open, whenever they were opened: `status=opened&type=customers` over the last 89
- * days (what another client asks; a longer window is refused). Unsure: whether `type` matters.
+ * days (what another client asks; a longer window is refused), and not before start_date (the table holds the
+ * attendances opened since then). Unsure: whether `type` matters.
  */
 export const openReports: RootStream = {
   ...reports,
   alsoWhenIncremental: undefined,
   query: () => ({ status: 'opened', type: 'customers' }),
-  window: (days) => ({ startDay: addDays(days.endDay, -89), endDay: days.endDay }),
+  window: (days, config) => {
+    const recent = addDays(days.endDay, -89);
+    return {
+      startDay: config.start_date && config.start_date > recent ? config.start_date : recent,
+      endDay: days.endDay,
+    };
+  },
 };
 
 /** What changes when an open attendance gets a message: its counters (bot messages are not counted). */

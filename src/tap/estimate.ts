@@ -55,7 +55,7 @@ export async function estimatePlan(o: EstimateOptions): Promise<PlanEstimate> {
   });
   const firstPages = new Map<string, Promise<PageResult | undefined>>();
   const first = (stream: ReadStream, days: DayRange): Promise<PageResult | undefined> => {
-    const key = `${stream.path}?${JSON.stringify(stream.query?.(o.config, days))}@${JSON.stringify(stream.window?.(days) ?? days)}`;
+    const key = `${stream.path}?${JSON.stringify(stream.query?.(o.config, days))}@${JSON.stringify(stream.window?.(days, o.config) ?? days)}`;
     if (!firstPages.has(key)) firstPages.set(key, reader.firstPage(stream, { days }));
     return firstPages.get(key)!;
   };
@@ -64,14 +64,14 @@ export async function estimatePlan(o: EstimateOptions): Promise<PlanEstimate> {
     const page = await first(stream, days);
     const pages =
       page?.pages ?? (page?.total !== undefined ? Math.ceil(page.total / limitOf(stream.paging)) : 1);
-    return Math.max(1, pages) * windowsOf(stream, days);
+    return Math.max(1, pages) * windowsOf(stream, days, o.config);
   };
   const countOf = async (stream: ReadStream, days: DayRange): Promise<number> => {
     const page = await first(stream, days);
     if (!page) return 0;
     if (page.total !== undefined) return page.total;
     if (page.pages === undefined || page.pages <= 1) return page.records.length;
-    return Math.round((page.pages - 0.5) * limitOf(stream.paging)) * windowsOf(stream, days);
+    return Math.round((page.pages - 0.5) * limitOf(stream.paging)) * windowsOf(stream, days, o.config);
   };
   const costOf = async (plan: RunPlan): Promise<number> => {
     let cost = 0;
@@ -137,9 +137,9 @@ export async function estimatePlan(o: EstimateOptions): Promise<PlanEstimate> {
 }
 
 /** How many date windows a windowed listing is read in. */
-function windowsOf(stream: ReadStream, days: DayRange): number {
+function windowsOf(stream: ReadStream, days: DayRange, config: TapConfig): number {
   if (stream.paging.kind !== 'dateWindows' || !stream.window) return 1;
-  const range = stream.window(days);
+  const range = stream.window(days, config);
   const start = range.startDay ?? addDays(range.endDay, -(stream.paging.defaultDays - 1));
   const span = (Date.parse(range.endDay) - Date.parse(start)) / 86_400_000 + 1;
   return Math.max(1, Math.ceil(span / stream.paging.windowDays));

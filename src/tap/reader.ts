@@ -67,7 +67,7 @@ export class StreamReader {
       query: { ...(stream.query?.(config, days) ?? {}), ...partition },
       extract: (body, page) => stream.records(body, { page, partition, decrypt }),
       lookahead: o.lookahead ?? 4,
-      ...(stream.window ? { window: stream.window(days) } : {}),
+      ...(stream.window ? { window: stream.window(days, config) } : {}),
       ...(stream.planAdvice ? { planAdvice: stream.planAdvice } : {}),
       // One partition of a child (history per contact) has its own, smaller bound.
       maxPages: isChild(stream)

@@ -51,6 +51,9 @@ describe('stream registry', () => {
     const config = validateConfig({ access_token: 't', start_date: '2026-01-01', end_date: '2026-02-01' });
     for (const s of STREAMS)
       if (!isDerived(s) && s.window)
-        expect(s.window(configDays(config))).toEqual({ startDay: '2026-01-01', endDay: '2026-02-01' });
+        expect(s.window(configDays(config), config)).toEqual({
+          startDay: '2026-01-01',
+          endDay: '2026-02-01',
+        });
   });
 });
