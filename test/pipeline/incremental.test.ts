@@ -226,6 +226,26 @@ describe('a daily source', () => {
     expect(res.stdout).toMatch(/^full pass: +≈ [\d,]+ requests ≈ \d+ min at 1000000\/min$/m);
     expect(res.stdout).toMatch(/^incremental: ≈ [\d,]+ requests/m);
     expect(res.stdout).toMatch(/^next run: +(incremental|full pass)$/m);
+    // The plan the sync would run, a line per stream with its mode and why.
+    expect(res.stdout).toMatch(
+      /^ {2}messages: (incremental from \S+ \(the last run's end less lookback_days 3\)|full pass \(.+\))$/m,
+    );
     expectNoSecrets(sb, res.stdout, res.stderr);
+
+    // Left selected, messages_history makes every run a full pass: one WARN line with the fix.
+    writeFileSync(
+      file,
+      JSON.stringify({
+        name: 'daily',
+        config: sandboxOverrides(sb, start, dayOf(sb.world.now)),
+        streams: { messages: { sync: 'incremental' }, messages_history: { selected: true } },
+      }),
+    );
+    const warned = await runCli(CONVERSAS_BIN, ['plan', '--source', file, '--db', join(dir, 'daily.duckdb')]);
+    expect(warned.code, warned.stderr).toBe(0);
+    expect(warned.stdout).toMatch(/^ {2}messages: full pass \(.+\)$/m);
+    expect(warned.stderr).toMatch(
+      /WARN messages is set to incremental but every run is a full pass: messages_history is selected and can only be read in full with it; deselect messages_history to sync messages incrementally/,
+    );
   });
 });
