@@ -15,11 +15,10 @@ import type { PageResult } from '../http/paging.js';
 import type { ClosedFingerprint, Replication } from '../singer/state.js';
 import { dayOf, dayStart } from '../dates.js';
 import type { ChangedPartitions, Record_ } from '../streams/define.js';
-import { CLOCK_SKEW_MS, type ReadPlan } from './read-plan.js';
+import type { ReadPlan } from './read-plan.js';
 import type { StreamReader } from './reader.js';
 
 export const FINGERPRINT_BUCKETS = 128;
-const DAY = 86_400_000;
 
 const bucketOf = (id: string): number =>
   createHash('sha256').update(id).digest().readUInt32BE(0) % FINGERPRINT_BUCKETS;
@@ -48,23 +47,17 @@ export class ChangedPartitionPages {
     fingerprints: undefined as Replication | undefined,
   };
   private readonly since: number;
-  private readonly until: number;
-  /** The last run's end less the clock skew: what settled before it, the last run could read. */
-  private readonly cut: number | undefined;
   private readonly previous: Replication | undefined;
+  private readonly windows: NonNullable<ReadPlan['changes']>;
 
   constructor(
     private readonly reader: StreamReader,
     private readonly changes: ChangedPartitions,
     private readonly plan: ReadPlan,
-    /** The lookback (days): the next run's window starts this long before this one's end. */
-    private readonly lookbackDays: number,
   ) {
     this.since = plan.since!;
-    this.until = Date.parse(plan.writes[0]?.window?.until ?? new Date(this.since).toISOString());
     this.previous = plan.previous;
-    const lastEnd = this.previous?.replication_key_value;
-    this.cut = lastEnd ? Date.parse(lastEnd) - CLOCK_SKEW_MS : undefined;
+    this.windows = plan.changes!;
   }
 
   /** Pages of records, one per partition to read (the records keep their listing's shape: `changes.key` reads them). */
@@ -79,19 +72,13 @@ export class ChangedPartitionPages {
       return true;
     };
     const c = this.changes;
-    const previousFull =
-      this.previous?.last_full_sync_at !== undefined &&
-      this.previous.last_full_sync_at === this.previous.replication_key_value;
+    const { lastCut: cut, lastWasFull: previousFull, next } = this.windows;
     const previousClosed = this.previous?.closed_fingerprint;
     const closedRange = previousClosed && {
       from: Date.parse(previousClosed.from),
       to: Date.parse(previousClosed.to),
     };
     // What the next run will check: records settled in [its window's start, its cut) that this run saw.
-    const next = {
-      from: this.until - this.lookbackDays * DAY,
-      to: this.until - CLOCK_SKEW_MS,
-    };
     const nextListedFrom = dayStart(dayOf(next.from));
     const nextBuckets = new Buckets();
     const nowBuckets = new Buckets();
@@ -112,16 +99,16 @@ export class ChangedPartitionPages {
           (opened ?? 0) >= nextListedFrom
         )
           nextBuckets.add(bucket, value);
-        if (this.cut === undefined) {
+        if (cut === undefined) {
           records.push(record);
           continue;
         }
         if (settledAt === undefined) {
           // Still open: news after the last run show in the open listing's fingerprint, if there is one.
-          if (!c.open || (opened ?? Infinity) >= this.cut) records.push(record);
+          if (!c.open || (opened ?? Infinity) >= cut) records.push(record);
           continue;
         }
-        if (settledAt >= this.cut) {
+        if (settledAt >= cut) {
           records.push(record);
           continue;
         }

@@ -62,6 +62,17 @@ export interface ReadPlan {
   readonly partitions: 'parent' | 'changes' | undefined;
   /** What the last complete run left for this read (to find what changed since). */
   readonly previous: Replication | undefined;
+  /** Incremental: what a child's changes need to know of the windows around this one (epoch ms). */
+  readonly changes?: {
+    /** This window's end. */
+    until: number;
+    /** The last run's end less the clock skew: what settled before it, the last run could read. */
+    lastCut: number | undefined;
+    /** Whether the last run was a full pass (it read every partition after its end). */
+    lastWasFull: boolean;
+    /** The span the next run will check against what this run saw settle: its window's start to its cut. */
+    next: { from: number; to: number };
+  };
 }
 
 export interface RunPlan {
@@ -143,7 +154,22 @@ export function planRun(input: PlanInput): RunPlan {
     const dueNow = final.filter((p) => !p.whole);
     const incremental = dueNow.length > 0 && !blocker && dueNow.every((p) => p.mode === 'incremental');
     const since = incremental ? Math.min(...dueNow.map((p) => Date.parse(p.window!.since!))) : undefined;
+    const previousBookmark = dueNow.length ? input.state.bookmarks[dueNow[0]!.stream.name] : undefined;
+    const lastEnd = previousBookmark?.replication_key_value;
+    const windowEnd = incremental ? Date.parse(dueNow[0]!.window!.until) : undefined;
     readPlans.push({
+      ...(windowEnd !== undefined
+        ? {
+            changes: {
+              until: windowEnd,
+              lastCut: lastEnd !== undefined ? Date.parse(lastEnd) - CLOCK_SKEW_MS : undefined,
+              lastWasFull:
+                previousBookmark?.last_full_sync_at !== undefined &&
+                previousBookmark.last_full_sync_at === previousBookmark.replication_key_value,
+              next: { from: windowEnd - config.lookback_days * DAY, to: windowEnd - CLOCK_SKEW_MS },
+            },
+          }
+        : {}),
       read,
       writes: dueNow,
       mode: incremental ? 'incremental' : 'full',

@@ -49,7 +49,7 @@ export async function syncFamily(
   const concurrency = Math.max(1, Math.floor(config.partition_concurrency));
   const link = child.read.parent;
   const changes = child.incremental ? child.read.changes : undefined;
-  const changed = changes && new ChangedPartitionPages(reader, changes, child.plan, config.lookback_days);
+  const changed = changes && new ChangedPartitionPages(reader, changes, child.plan);
   // A full pass for an incremental stream takes the open records' fingerprint before reading any partition
   // (not on a resume: partitions read before it would be taken as current).
   const openBefore =

@@ -65,8 +65,17 @@ async function run(all: Attendance[], until: number, previous: Replication | und
     since,
     partitions: 'changes',
     previous,
+    // As the read plan says (test/tap/read-plan.test.ts): 15 minutes of clock skew.
+    changes: {
+      until,
+      lastCut: previous?.replication_key_value
+        ? Date.parse(previous.replication_key_value) - 15 * MIN
+        : undefined,
+      lastWasFull: previous?.last_full_sync_at === previous?.replication_key_value,
+      next: { from: until - lookbackDays * DAY, to: until - 15 * MIN },
+    },
   } as unknown as ReadPlan;
-  const pages = new ChangedPartitionPages(readerOf(all), changes, plan, lookbackDays);
+  const pages = new ChangedPartitionPages(readerOf(all), changes, plan);
   const read: string[] = [];
   for await (const page of pages.pages()) read.push(...page.records.map((r) => String(r['contact'])));
   const next: Replication = {

@@ -66,6 +66,13 @@ describe('the read plan', () => {
     expect(messages.bookmark?.last_full_sync_at).toBe(iso(NOW - 3 * DAY));
     const history = readPlan(p, 'messages_history');
     expect(history).toMatchObject({ mode: 'incremental', partitions: 'changes', since });
+    // What the changes need: the last run's end less 15 minutes of skew; the next run's span to check.
+    expect(history.changes).toEqual({
+      until: NOW,
+      lastCut: NOW - DAY - 15 * 60_000,
+      lastWasFull: false,
+      next: { from: NOW - 3 * DAY, to: NOW - 15 * 60_000 },
+    });
     expect(history.days).toEqual({ startDay: '2026-11-28', endDay: '2026-12-02' });
     expect(readPlan(p, 'reports').days).toEqual({ startDay: '2026-11-28', endDay: '2026-12-02' });
     expect(p.warnings).toEqual([]);
