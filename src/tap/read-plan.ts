@@ -176,7 +176,7 @@ export function planRun(input: PlanInput): RunPlan {
       days: since !== undefined ? { startDay: dayOf(since), endDay: config.end_date } : configDays(config),
       since,
       partitions: isChild(read) ? (incremental ? 'changes' : 'parent') : undefined,
-      previous: dueNow.length ? lasting(input.state.bookmarks[dueNow[0]!.stream.name]) : undefined,
+      previous: previousBookmark && lasting(previousBookmark),
     });
   }
   return { now, streams, reads: readPlans, warnings };
