@@ -29,6 +29,13 @@ export interface SettingSpec<T> {
 const setting = <T>(spec: SettingSpec<T>): SettingSpec<T> => spec;
 const unset = (value: unknown): boolean => value === undefined || value === null || value === '';
 
+/** false unless true (JSON) or "true" (an environment variable). */
+function booleanSetting(value: unknown, name: string): boolean {
+  if (unset(value) || value === false || value === 'false') return false;
+  if (value === true || value === 'true') return true;
+  throw new ConfigError(`${name} must be true or false`);
+}
+
 /** A positive (or, with `zero`, non-negative) number or whole number, from JSON or an environment variable. */
 const positive = (integer: boolean, fallback: number, zero = false) =>
   function parse(value: unknown, name: string): number {
@@ -168,16 +175,19 @@ export const SETTINGS = {
     2000,
     true,
   ),
+  keep_nul: setting<boolean>({
+    type: 'boolean',
+    default: 'false',
+    description:
+      'Keep U+0000 in text. By default each one becomes U+FFFD: PostgreSQL text and jsonb cannot hold it, and the API sends it in some system events.',
+    parse: booleanSetting,
+  }),
   discover_sample: setting<boolean>({
     type: 'boolean',
     default: 'false',
     description:
       '--discover reads one page of each stream and adds every field it sees that the schemas do not list, with its type (at most one request per stream).',
-    parse(value, name) {
-      if (unset(value) || value === false || value === 'false') return false;
-      if (value === true || value === 'true') return true;
-      throw new ConfigError(`${name} must be true or false`);
-    },
+    parse: booleanSetting,
   }),
   lookback_days: numberSetting(
     "Incremental runs re-read this much before the last run's end (late arrivals, clocks), in days; fractions allowed (0.02 ≈ 30 minutes, for runs every few minutes).",

@@ -3,6 +3,8 @@
  * (objects with known properties become STRUCTs, so `address.city` just works); whatever the schema does not
  * describe, or a value that does not fit its column, goes to the `_extra` JSON column: nothing is dropped.
  */
+import { replaceNul } from '../singer/nul.js';
+
 export type ColumnKind =
   | { kind: 'VARCHAR' | 'BIGINT' | 'DOUBLE' | 'BOOLEAN' | 'TIMESTAMPTZ' | 'JSON' }
   | { kind: 'STRUCT'; fields: Column[] };
@@ -169,5 +171,6 @@ export function rowLine(record: Record<string, unknown>, columns: Column[], sequ
   const row = splitRecord(record, columns, extra);
   row[SEQUENCE_COLUMN] = sequence;
   if (Object.keys(extra).length) row[EXTRA_COLUMN] = extra;
-  return JSON.stringify(row) + '\n';
+  // The catalog holds no U+0000 (singer/nul.ts): DuckDB would keep it, but the engines reading it may not.
+  return replaceNul(JSON.stringify(row)) + '\n';
 }

@@ -9,6 +9,7 @@
  * text, so that a value of another JSON type shows without parsing the record again) and once by
  * json_merge_patch with every known field deleted: what is left is `_extra`, or a nested field no STRUCT names.
  */
+import { replaceNul } from '../singer/nul.js';
 import { createReadStream } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { UserError } from '../errors.js';
@@ -28,8 +29,15 @@ export const RAW_SEQUENCE_FIELD = '_sdc_sequence';
 
 /** A RECORD line with its sequence number in front, ready for the batch file. */
 export function rawLine(line: Buffer, sequence: number): (string | Buffer)[] {
-  return [`{"${RAW_SEQUENCE_FIELD}":${sequence},`, line.subarray(1), '\n'];
+  // No U+0000 in the catalog (singer/nul.ts); the rare line with one is made text to replace it.
+  const body =
+    line.includes(NUL_ESCAPE) || line.includes(0)
+      ? replaceNul(line.toString('utf8')).slice(1)
+      : line.subarray(1);
+  return [`{"${RAW_SEQUENCE_FIELD}":${sequence},`, body, '\n'];
 }
+
+const NUL_ESCAPE = Buffer.from('\\u0000');
 
 const TIMESTAMP_TEXT = `'^\\d{4}-\\d{2}-\\d{2}[T ]\\d{2}:\\d{2}'`;
 const JSON_INTEGER = `'^-?(0|[1-9][0-9]{0,15})$'`;

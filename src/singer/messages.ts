@@ -1,6 +1,7 @@
 /** Singer messages (SCHEMA, RECORD, STATE, ACTIVATE_VERSION) and the sinks they are written to. */
 import type { Writable } from 'node:stream';
 import type { JsonSchema } from '../streams/schema.js';
+import { replaceNul } from './nul.js';
 
 export interface SchemaMessage {
   type: 'SCHEMA';
@@ -44,7 +45,11 @@ export class JsonLinesSink implements SingerSink {
   private buffer = '';
   private draining: Promise<void> | undefined;
 
-  constructor(private readonly out: Writable) {}
+  constructor(
+    private readonly out: Writable,
+    /** Keep U+0000 in text (singer/nul.ts); by default it becomes U+FFFD. */
+    private readonly keepNul = false,
+  ) {}
 
   /**
    * The fixed text around a RECORD's `record`, for the stream, version and extraction time of the last RECORD
@@ -74,7 +79,8 @@ export class JsonLinesSink implements SingerSink {
         this.around = around;
       }
       const { parts } = around;
-      this.buffer += parts[0] + JSON.stringify(message.record) + parts[1];
+      const record = JSON.stringify(message.record);
+      this.buffer += parts[0] + (this.keepNul ? record : replaceNul(record)) + parts[1];
     } else this.buffer += JSON.stringify(message) + '\n';
     if (
       message.type === 'STATE' ||

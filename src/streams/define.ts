@@ -50,6 +50,8 @@ interface StreamBase {
   incremental?: { replicationKey: string };
   /** Why the stream is FULL_TABLE only (discovery says so). */
   fullTableOnly?: string;
+  /** Fields holding JSON text (not a string for people): their U+0000 escapes become U+FFFD like any text's. */
+  jsonText?: readonly string[];
 }
 
 /** A stream read from an endpoint of its own. */

@@ -72,6 +72,8 @@ export const messagesHistory = defineStream({
   planAdvice:
     'messages history needs the Advanced plan (and API access); deselect messages_history on other plans',
   keys: ['customer_id', 'page'],
+  // `data` is the decrypted JSON: its \u0000 escapes would break a cast to jsonb in PostgreSQL.
+  jsonText: ['data'],
   schema: record({
     customer_id: key('Contact this page of history belongs to'),
     page: integerKey('Page number (1 = most recent messages; what a page holds shifts as messages arrive)'),

@@ -101,7 +101,7 @@ Exit codes: 0 success, 1 API or runtime failure, 2 bad configuration, 130 interr
 
   const controller = new AbortController();
   const release = abortOnSignals(controller, (signal) => new InterruptedError(signal));
-  const sink = new JsonLinesSink(process.stdout);
+  const sink = new JsonLinesSink(process.stdout, config.keep_nul);
   try {
     const summary = await runSync({
       config,

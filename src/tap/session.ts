@@ -5,6 +5,7 @@
 import type { PageResult } from '../http/paging.js';
 import type { Logger } from '../log.js';
 import type { RecordMessage, SingerSink } from '../singer/messages.js';
+import { replaceNul } from '../singer/nul.js';
 import { project, type StreamSelection } from '../singer/selection.js';
 import { completed, lasting, type Replication, type StreamBookmark, type TapState } from '../singer/state.js';
 import type { StreamDefinition } from '../streams/define.js';
@@ -37,6 +38,8 @@ export interface SessionOptions {
   onProgress?: ((event: ProgressEvent) => void) | undefined;
   /** Field selection and schemas from an input catalog, per stream. */
   selections?: ReadonlyMap<string, StreamSelection> | undefined;
+  /** Keep U+0000 in JSON text fields (the `keep_nul` setting). */
+  keepNul?: boolean | undefined;
 }
 
 /** How a stream's records are shaped on their way out. */
@@ -48,6 +51,8 @@ interface Shape {
   seen?: Set<string>;
   keys: string[];
   duplicates: number;
+  /** Fields holding JSON text whose U+0000 escapes become U+FFFD (singer/nul.ts); none with keep_nul. */
+  jsonText: readonly string[];
 }
 
 export class SyncSession {
@@ -102,6 +107,7 @@ export class SyncSession {
       ...(stream.keyIsName ? { seen: new Set<string>() } : {}),
       keys: stream.keys,
       duplicates: 0,
+      jsonText: this.o.keepNul ? [] : (stream.jsonText ?? []),
     });
     await this.o.sink.write({
       type: 'SCHEMA',
@@ -130,7 +136,13 @@ export class SyncSession {
   }
 
   private shape(raw: Record<string, unknown>, shape: Shape): Record<string, unknown> {
-    const record = project(raw, shape.removed);
+    let record = project(raw, shape.removed);
+    for (const field of shape.jsonText) {
+      const value = record[field];
+      // A copy: the records derived from this one read the text as it came.
+      if (typeof value === 'string' && value.includes('\\u0000'))
+        record = { ...record, [field]: replaceNul(value) };
+    }
     for (const key of shape.stringKeys) {
       const value = record[key];
       if (typeof value === 'number' || typeof value === 'bigint') record[key] = String(value);

@@ -112,6 +112,7 @@ export async function runSync(o: SyncOptions): Promise<SyncSummary> {
     now: o.now ?? Date.now,
     onProgress: o.onProgress,
     selections: o.selections,
+    keepNul: config.keep_nul,
   });
 
   try {

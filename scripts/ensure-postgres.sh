@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# The warehouse test loads the tap's output into Debian's PostgreSQL (a throw-away cluster the test starts in a
+# temporary folder). Installs the server when it is missing and this user may (root with apt); otherwise says
+# what to do. PG_BINDIR points at another build's bin folder.
+set -euo pipefail
+bindir="${PG_BINDIR:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)}"
+[ -n "$bindir" ] && [ -x "$bindir/initdb" ] && exit 0
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  echo "installing Debian's postgresql for the warehouse test…" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get install -y -qq postgresql >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq postgresql >/dev/null; }
+  exit 0
+fi
+echo "the warehouse test needs PostgreSQL's server: sudo apt-get install postgresql (or set PG_BINDIR)" >&2
+exit 1
