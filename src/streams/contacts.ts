@@ -51,6 +51,10 @@ export const contacts = defineStream({
     workflow_title: string(),
     workflow_stage_title: string(),
     tags: array(object({ name: string() })),
+    custom_fields: object(
+      {},
+      "The account's own fields (Configurações > Campos personalizados), keyed by their name: any keys",
+    ),
     address,
     job,
     created_at: dateTime(),

@@ -3,6 +3,7 @@ import { compactDecrypt, exportJWK, generateKeyPair, importJWK } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { STREAMS } from '../../src/streams/index.js';
+import type { JsonSchema } from '../../src/streams/schema.js';
 import type { ProgressEvent } from '../../src/tap/sync.js';
 import { DAY, dayOf, sync } from '../helpers.js';
 import { groundTruth, dayWindow } from '../oracle.js';
@@ -47,6 +48,28 @@ describe('a complete sync with a key', () => {
   let result: Awaited<ReturnType<typeof sync>>;
   beforeAll(async () => {
     result = await sync(sb, { start_date: start, private_key_jwk: JSON.stringify(sb.jwk.current) });
+  });
+
+  it("every field the sandbox sends is in its stream's schema (schema-driven targets keep them all)", () => {
+    const missing = new Set<string>();
+    const walk = (stream: string, schema: JsonSchema | undefined, value: unknown, path: string): void => {
+      if (!value || typeof value !== 'object') return;
+      if (Array.isArray(value)) return value.forEach((v) => walk(stream, schema?.items, v, `${path}[].`));
+      // An object the schema lists no field of takes any keys (custom_fields): nothing to compare.
+      if (!schema?.properties || Object.keys(schema.properties).length === 0) return;
+      for (const [k, v] of Object.entries(value)) {
+        if (!(k in schema.properties)) missing.add(`${stream}: ${path}${k}`);
+        else walk(stream, schema.properties[k], v, `${path}${k}.`);
+      }
+    };
+    let seen = 0;
+    for (const message of result.sink.messages)
+      if (message.type === 'RECORD') {
+        seen += 1;
+        walk(message.stream, STREAMS.find((s) => s.name === message.stream)!.schema, message.record, '');
+      }
+    expect(seen).toBeGreaterThan(1000);
+    expect([...missing]).toEqual([]);
   });
 
   it('delivers every record of every stream', () => {
