@@ -127,7 +127,10 @@ function replicationMethodOf(entry: CatalogEntry): ReplicationMethod | undefined
   );
 }
 
-/** The names of the selected streams: `selected` on breadcrumb [] first, then the legacy stream flag. */
+/**
+ * The names of the selected streams: `selected` on breadcrumb [] first, then the legacy stream flag, then (as
+ * Meltano SDK taps do) `selected-by-default`: an unedited --discover output syncs what discovery offers.
+ */
 export function selectedStreamNames(catalog: Catalog): string[] {
   return catalog.streams
     .filter((entry) => {
@@ -136,7 +139,7 @@ export function selectedStreamNames(catalog: Catalog): string[] {
       )?.metadata;
       if (root && typeof root['selected'] === 'boolean') return root['selected'];
       if (typeof entry.selected === 'boolean') return entry.selected;
-      return false;
+      return root?.['selected-by-default'] === true;
     })
     .map((entry) => entry.tap_stream_id);
 }

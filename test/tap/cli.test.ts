@@ -132,7 +132,7 @@ describe('a sync through the CLI', () => {
     expectNoSecrets(sb, res.stdout, res.stderr);
   });
 
-  it('syncs only what the catalog selects (metadata and legacy flags)', async () => {
+  it('syncs what the catalog selects (metadata, legacy flags, selected-by-default when neither is set)', async () => {
     const discovered = JSON.parse(
       (await runCli(TAP_BIN, ['--config', file('d.json', base()), '--discover'])).stdout,
     ) as {
@@ -142,26 +142,40 @@ describe('a sync through the CLI', () => {
         metadata: { breadcrumb: string[]; metadata: Record<string, unknown> }[];
       }[];
     };
+    const synced = async (catalog: unknown, name: string) => {
+      const res = await runCli(TAP_BIN, [
+        '--config',
+        file('s.json', base()),
+        '--catalog',
+        file(name, catalog),
+      ]);
+      expect(res.code, res.stderr).toBe(0);
+      return [
+        ...new Set(
+          res.stdout
+            .trim()
+            .split('\n')
+            .map((l) => (JSON.parse(l) as { stream?: string }).stream)
+            .filter(Boolean),
+        ),
+      ].sort();
+    };
+    // Unedited, as Meltano SDK taps read it: what discovery selects by default.
+    const byDefault = discovered.streams
+      .filter((s) => s.metadata.find((m) => m.breadcrumb.length === 0)!.metadata['selected-by-default'])
+      .map((s) => s.tap_stream_id)
+      .sort();
+    expect(byDefault.length).toBeGreaterThan(3);
+    expect(await synced(discovered, 'unedited.json')).toEqual(byDefault);
     for (const s of discovered.streams) {
-      if (s.tap_stream_id === 'flows')
-        s.metadata.find((m) => m.breadcrumb.length === 0)!.metadata['selected'] = true;
-      if (s.tap_stream_id === 'wallets') s.selected = true;
+      const root = s.metadata.find((m) => m.breadcrumb.length === 0)!.metadata;
+      root['selected'] = s.tap_stream_id === 'flows';
+      if (s.tap_stream_id === 'wallets') {
+        delete root['selected'];
+        s.selected = true;
+      }
     }
-    const res = await runCli(TAP_BIN, [
-      '--config',
-      file('s.json', base()),
-      '--catalog',
-      file('cat.json', discovered),
-    ]);
-    expect(res.code, res.stderr).toBe(0);
-    const streams = new Set(
-      res.stdout
-        .trim()
-        .split('\n')
-        .map((l) => (JSON.parse(l) as { stream?: string }).stream)
-        .filter(Boolean),
-    );
-    expect([...streams].sort()).toEqual(['flows', 'wallets']);
+    expect(await synced(discovered, 'cat.json')).toEqual(['flows', 'wallets']);
   });
 });
 
