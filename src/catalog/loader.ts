@@ -78,6 +78,8 @@ const UNVERSIONED = 0;
 
 export class CatalogLoader implements SingerSink {
   private readonly streams = new Map<string, StreamInfo>();
+  /** Which stream loads into each table (layer.name). */
+  private readonly tables = new Map<string, string>();
   private readonly buffers = new Map<string, Buffer_>();
   private bufferedBytes = 0;
   private readonly dir = mkdtempSync(join(tmpdir(), 'conversas-load-'));
@@ -114,6 +116,16 @@ export class CatalogLoader implements SingerSink {
     switch (message.type) {
       case 'SCHEMA': {
         const target = this.o.resolve(message.stream);
+        if (target) {
+          // Names made valid can meet (`a-b`, `a_b` and `A_B` are all a_b): never two streams in one table.
+          const table = `${target.layer}.${target.name}`;
+          const other = this.tables.get(table);
+          if (other !== undefined && other !== message.stream)
+            throw new UserError(
+              `streams "${other}" and "${message.stream}" would both load into ${table}: give one another table name (streams.<name>.table in a --source file)`,
+            );
+          this.tables.set(table, message.stream);
+        }
         this.streams.set(message.stream, {
           target,
           keys: message.key_properties ?? [],

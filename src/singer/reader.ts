@@ -5,6 +5,7 @@
  * catalog/raw-rows.ts). Every other line is parsed here.
  */
 import { UserError } from '../errors.js';
+import { checkMessage } from './validate.js';
 import type { SingerMessage } from './messages.js';
 
 /** A RECORD line left unparsed: its stream, its version (undefined when it has none) and its bytes. */
@@ -43,6 +44,8 @@ export function rawRecord(line: Buffer): RawRecord | undefined {
   const tail = TAIL.exec(line.toString('latin1', Math.max(head[0].length - 1, line.length - LOOK)));
   if (!tail) return undefined;
   const version = VERSION.exec(tail[1]!);
+  // A version that is not a plain whole number is refused on the parsed path, which names the line.
+  if (version ? !Number.isSafeInteger(Number(version[1])) : tail[1]!.includes('"version"')) return undefined;
   const stream = streamName(head[1]!);
   return { type: 'RAW_RECORD', stream, version: version ? Number(version[1]) : undefined, line };
 }
@@ -85,6 +88,7 @@ export async function* readLines(input: NodeJS.ReadableStream): AsyncGenerator<B
 }
 
 const BLANK = /^\s*$/;
+const KNOWN = new Set(['SCHEMA', 'RECORD', 'STATE', 'ACTIVATE_VERSION']);
 
 /**
  * Singer messages, a chunk of input at a time, with RECORD lines in the usual layout left unparsed when
@@ -116,6 +120,7 @@ export async function* readSingerInput(
       }
       if (!message || typeof message !== 'object' || typeof message.type !== 'string')
         throw new UserError(`input line ${n} is not a Singer message`);
+      if (KNOWN.has(message.type)) checkMessage(message, n);
       out.push(message);
     }
     yield out;
