@@ -18,12 +18,17 @@ function neededBy(name: SettingName): string[] {
   return STREAMS.filter((s) => s.needs?.includes(name)).map((s) => s.name);
 }
 
-/** One setting as JSON Schema: date settings are strings in `date` format; secrets are write-only. */
+/**
+ * One setting as JSON Schema: date settings are strings in `date` format; secrets are write-only strings (a
+ * converter such as Meltano Hub's sees a secret string; the tap also takes the JWK as an object); a setting
+ * neither required nor defaulted may be null.
+ */
 function settingSchema(name: SettingName): JsonSchema & Record<string, unknown> {
   const s = SETTINGS[name];
   const needs = neededBy(name);
   const description = `${s.description}${needs.length ? ` Needed by ${needs.join(', ')}.` : ''}${s.default !== undefined ? ` Default: ${String(s.default)}.` : ''}`;
-  const type = s.type === 'date' ? 'string' : s.type === 'object' ? ['object', 'string'] : s.type;
+  const base = s.type === 'date' || s.secret ? 'string' : s.type;
+  const type = s.required || s.default !== undefined ? base : [base, 'null'];
   return {
     type,
     ...(s.type === 'date' ? { format: 'date' } : {}),
@@ -109,14 +114,34 @@ export function aboutMarkdown(): string {
   ].join('\n');
 }
 
-/** How Meltano names a setting's kind, from its type and secrecy. Numbers stay strings (the tap parses them). */
-export function meltanoKind(name: SettingName): string | undefined {
+/** How Meltano names a setting's kind, from its type and secrecy: every setting has one. */
+export function meltanoKind(name: SettingName): string {
   const s = SETTINGS[name];
   if (s.secret) return 'password';
   if (s.type === 'date') return 'date_iso8601';
   if (s.type === 'integer') return 'integer';
+  if (s.type === 'number') return 'decimal';
   if (s.type === 'boolean') return 'boolean';
-  return undefined;
+  if (s.type === 'object') return 'object';
+  return 'string';
+}
+
+/** `--about` as text, as Meltano SDK taps print it without --format. */
+export function aboutText(): string {
+  const a = about();
+  const settings = settingsSchema().properties ?? {};
+  return [
+    `Name: ${String(a['name'])}`,
+    `Description: ${String(a['description'])}`,
+    `Version: ${String(a['version'])}`,
+    `Capabilities: [${(a['capabilities'] as string[]).join(', ')}]`,
+    'Settings:',
+    ...Object.entries(settings).map(
+      ([name, s]) =>
+        `  - Name: ${name}\n    Type: ${JSON.stringify(s.type)}\n    Description: ${s.description ?? ''}`,
+    ),
+    '',
+  ].join('\n');
 }
 
 /** The Meltano plugin definition (YAML), for `meltano.yml` or `meltano add --custom`. */
@@ -137,11 +162,45 @@ export function meltanoPluginYaml(): string {
       const kind = meltanoKind(name);
       return [
         `    - name: ${name}`,
-        ...(kind ? [`      kind: ${kind}`] : []),
+        `      kind: ${kind}`,
         ...(SETTINGS[name].secret ? ['      sensitive: true'] : []),
         `      description: ${quote(SETTINGS[name].description)}`,
       ];
     }),
     '',
   ].join('\n');
+}
+
+/** The README's `meltano.yml` example: the plugin definition as it is, with a config and a selection. */
+export function meltanoYmlExample(): string {
+  const plugin = meltanoPluginYaml()
+    .split('\n')
+    .filter((line) => line !== '' && !line.startsWith('#'))
+    .map((line) => `    ${line}`);
+  return [
+    'plugins:',
+    '  extractors:',
+    ...plugin,
+    '      config:',
+    "        start_date: '2026-01-01'",
+    '      select:',
+    '        - messages.*',
+    '        - contacts.*',
+    "        - '!contacts.cpf'",
+    "        - '!contacts.address.*'",
+    '',
+  ].join('\n');
+}
+
+/**
+ * The README with its meltano.yml example made anew, formatted as the repository's prettier formats it (for
+ * `npm run meltano-plugin`, and for the test that keeps the README equal to it). Prettier is a development
+ * dependency: loaded only here.
+ */
+export async function readmeWithMeltanoExample(readme: string, filepath: string): Promise<string> {
+  const block = /(<!-- meltano\.yml: made by npm run meltano-plugin -->\s*```yaml\n)[\s\S]*?(```)/;
+  if (!block.test(readme)) throw new Error('the README has no meltano.yml block');
+  const text = readme.replace(block, (_, open: string, close: string) => open + meltanoYmlExample() + close);
+  const prettier = await import('prettier');
+  return prettier.format(text, { ...(await prettier.resolveConfig(filepath)), filepath });
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /** tap-rdstation-conversas: the Singer tap. stdout carries Singer messages only; logs go to stderr. */
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { readConfigSources, readJsonFile, validateConfig } from '../config.js';
 import { ConfigError, InterruptedError } from '../errors.js';
 import { createLogger } from '../log.js';
@@ -9,7 +9,7 @@ import { JsonLinesSink } from '../singer/messages.js';
 import { parseState } from '../singer/state.js';
 import { isRunnable, missingSettings, streamByName, STREAMS } from '../streams/index.js';
 import { VERSION } from '../version.js';
-import { about, aboutMarkdown } from './about.js';
+import { about, aboutMarkdown, aboutText } from './about.js';
 import { checkConnection } from './check.js';
 import { sampleSchemas } from './sample.js';
 import { abortOnSignals, guardStdout, reportFailure } from './main.js';
@@ -50,7 +50,14 @@ async function main(argv: string[]): Promise<number> {
     )
     .option('--about', 'print what the tap is: capabilities, settings, streams')
     .addOption(
-      new Option('--format <format>', 'format of --about').choices(['json', 'markdown']).default('json'),
+      new Option('--format <format>', 'format of --about: text, json or markdown (any case)')
+        .argParser((value: string) => {
+          const format = value.toLowerCase();
+          if (!['text', 'json', 'markdown'].includes(format))
+            throw new InvalidArgumentError('use text, json or markdown');
+          return format;
+        })
+        .default('text'),
     )
     .option('--test', 'check the token (and the private key, when set) with as few requests as possible')
     .addHelpText(
@@ -70,7 +77,11 @@ Exit codes: 0 success, 1 API or runtime failure, 2 bad configuration, 130 interr
 
   if (opts.about) {
     process.stdout.write(
-      opts.format === 'markdown' ? aboutMarkdown() : JSON.stringify(about(), null, 2) + '\n',
+      opts.format === 'markdown'
+        ? aboutMarkdown()
+        : opts.format === 'json'
+          ? JSON.stringify(about(), null, 2) + '\n'
+          : aboutText(),
     );
     return 0;
   }

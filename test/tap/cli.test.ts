@@ -31,9 +31,17 @@ beforeAll(async () => {
 afterAll(() => sb.close());
 
 describe('about, discover, version', () => {
-  it('--about lists settings with types, defaults and secrecy, as JSON and markdown', async () => {
-    const json = await runCli(TAP_BIN, ['--about']);
+  it('--about lists settings with types, defaults and secrecy, as text (the default), JSON and markdown', async () => {
+    const text = await runCli(TAP_BIN, ['--about']);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(/^Name: tap-rdstation-conversas\n/);
+    expect(text.stdout).toMatch(/^ {2}- Name: access_token$/m);
+    // --format in any case; anything else is refused in one line.
+    const json = await runCli(TAP_BIN, ['--about', '--format', 'JSON']);
     expect(json.code).toBe(0);
+    const bad = await runCli(TAP_BIN, ['--about', '--format', 'yaml']);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/use text, json or markdown/);
     const about = JSON.parse(json.stdout) as {
       settings: { properties: Record<string, { secret?: boolean; default?: unknown; type: unknown }> };
       streams: unknown[];

@@ -9,13 +9,14 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validateConfig } from '../../src/config.js';
 import type { Logger } from '../../src/log.js';
 import { silentLogger } from '../../src/log.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { STREAMS } from '../../src/streams/index.js';
-import { meltanoKind, meltanoPluginYaml } from '../../src/tap/about.js';
+import { meltanoKind, meltanoPluginYaml, readmeWithMeltanoExample } from '../../src/tap/about.js';
 import { runSync } from '../../src/tap/sync.js';
 import { DAY, dayOf, MemorySink, runCli, TAP_BIN } from '../helpers.js';
 
@@ -270,8 +271,16 @@ describe('--about and the Meltano plugin definition', () => {
     expect(validate(about), JSON.stringify(validate.errors)).toBe(true);
     expect(about.settings.required).toEqual(['access_token']);
     expect(about.settings.properties['access_token']).toMatchObject({ secret: true, writeOnly: true });
-    expect(about.settings.properties['private_key_jwk']).toMatchObject({ secret: true, writeOnly: true });
-    expect(about.settings.properties['start_date']).toMatchObject({ type: 'string', format: 'date' });
+    // A secret is a string to converters (Meltano Hub's publishes an object-typed one as not secret).
+    expect(about.settings.properties['private_key_jwk']).toMatchObject({
+      type: ['string', 'null'],
+      secret: true,
+      writeOnly: true,
+    });
+    // Optional settings without a default may be null.
+    expect(about.settings.properties['api_url']!.type).toBe('string');
+    expect(about.settings.properties['start_date']!.type).toEqual(['string', 'null']);
+    expect(about.settings.properties['start_date']).toMatchObject({ format: 'date' });
     expect(about.settings.properties['requests_per_minute']!.type).toBe('integer');
     expect(about.env_var_prefix).toBe('TAP_RDSTATION_CONVERSAS_');
     expect(about.capabilities).toEqual(
@@ -281,28 +290,39 @@ describe('--about and the Meltano plugin definition', () => {
     for (const name of Object.keys(about.settings.properties)) expect(md.stdout).toContain(`| ${name} |`);
   });
 
+  it("the README's meltano.yml is the plugin definition as it is (made by npm run meltano-plugin)", async () => {
+    const path = fileURLToPath(new URL('../../README.md', import.meta.url));
+    const readme = readFileSync(path, 'utf8');
+    expect(readme).toContain('        - name: lookback_days\n          kind: decimal\n');
+    expect(readme).toBe(await readmeWithMeltanoExample(readme, path));
+  });
+
   it('the plugin definition in the repository is the one --about makes, with kinds that agree', async () => {
     const committed = readFileSync(
       new URL('../../meltano/tap-rdstation-conversas.yml', import.meta.url),
       'utf8',
     );
     expect(committed).toBe(meltanoPluginYaml());
-    const about = JSON.parse((await runCli(TAP_BIN, ['--about'])).stdout) as {
+    const about = JSON.parse((await runCli(TAP_BIN, ['--about', '--format', 'json'])).stdout) as {
       settings: { properties: Record<string, { type: unknown; format?: string; secret?: boolean }> };
     };
     for (const [name, s] of Object.entries(about.settings.properties)) {
       const kind = meltanoKind(name as Parameters<typeof meltanoKind>[0]);
+      const type = [s.type].flat()[0];
       const expected = s.secret
         ? 'password'
         : s.format === 'date'
           ? 'date_iso8601'
-          : s.type === 'integer'
+          : type === 'integer'
             ? 'integer'
-            : s.type === 'boolean'
-              ? 'boolean'
-              : undefined;
+            : type === 'number'
+              ? 'decimal'
+              : type === 'boolean'
+                ? 'boolean'
+                : 'string';
+      // Every setting has a kind (Meltano reads one without it as a string).
       expect(kind, name).toBe(expected);
-      expect(committed).toContain(`- name: ${name}\n${kind ? `      kind: ${kind}\n` : ''}`);
+      expect(committed).toContain(`- name: ${name}\n      kind: ${kind}\n`);
     }
   });
 });
