@@ -67,7 +67,12 @@ const numberSetting = (
 
 /** Invisible characters pasted with a token break auth (observed live, docs/api-notes.md §1.2): keep printable ASCII. */
 export function cleanToken(token: string): string {
-  return token.replace(/[^\x21-\x7E]/g, '');
+  // A token pasted with its header's scheme ("Bearer eyJ…"): the scheme is ours to add.
+  const visible = token
+    .replace(/[^\x20-\x7E]/g, '')
+    .trim()
+    .replace(/^bearer\s+/i, '');
+  return visible.replace(/[^\x21-\x7E]/g, '');
 }
 
 export function parsePrivateJwk(value: unknown): Record<string, unknown> {
@@ -242,7 +247,11 @@ export function readJsonFile(path: string, what: string): RawConfig {
     value = JSON.parse(text);
   } catch (error) {
     // The parser's message quotes the text it choked on, which may be a secret: keep only its position.
-    const where = /position \d+/.exec(String(error))?.[0] ?? 'somewhere';
+    const where =
+      /position \d+/.exec(String(error))?.[0] ??
+      (/end of JSON input/.test(String(error))
+        ? 'it ends too soon: is the file cut short?'
+        : 'near its start');
     throw new ConfigError(`${what} file ${path} is not valid JSON (${where})`);
   }
   if (!value || typeof value !== 'object' || Array.isArray(value))

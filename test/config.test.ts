@@ -1,6 +1,16 @@
 /** src/config.ts: one declaration per setting; everything else derives from it. */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { configFromEnv, envName, SETTING_NAMES, SETTINGS, validateConfig } from '../src/config.js';
+import {
+  configFromEnv,
+  envName,
+  readJsonFile,
+  SETTING_NAMES,
+  SETTINGS,
+  validateConfig,
+} from '../src/config.js';
 import { about } from '../src/tap/about.js';
 
 const NOW = Date.parse('2026-11-25T12:00:00Z');
@@ -58,5 +68,16 @@ describe('settings', () => {
     expect(settings.properties['private_key_jwk']!.description).toContain('Needed by messages.');
     expect(settings.properties['api_url']!.description).not.toContain('Needed by');
     for (const name of SETTING_NAMES) expect(envName(name)).toBe(env_var_prefix + name.toUpperCase());
+  });
+});
+
+describe('a JSON file cut short', () => {
+  it('says so instead of "somewhere"', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'conversas-json-'));
+    const path = join(dir, 'state.json');
+    writeFileSync(path, '{"bookmarks": {"messages": ');
+    expect(() => readJsonFile(path, 'state')).toThrow(
+      `state file ${path} is not valid JSON (it ends too soon: is the file cut short?)`,
+    );
   });
 });

@@ -22,5 +22,8 @@ describe('redaction', () => {
 
   it('strips invisible characters pasted with a token', () => {
     expect(cleanToken('\u200beyJhbGciOi.abc \n')).toBe('eyJhbGciOi.abc');
+    // Pasted with the header's scheme: the scheme goes.
+    expect(cleanToken('Bearer eyJhbGciOi.abc')).toBe('eyJhbGciOi.abc');
+    expect(cleanToken('\u200b bearer  eyJhbGciOi.abc')).toBe('eyJhbGciOi.abc');
   });
 });
