@@ -20,6 +20,8 @@ export function runOnSchedule(o: ScheduleOptions): Promise<{ runs: number; failu
   let runs = 0;
   let failures = 0;
   let current: Promise<void> | undefined;
+  /** Ticks that came while the current run went on. */
+  let skipped = 0;
   return new Promise((resolve) => {
     const stop = (): void => {
       job.stop();
@@ -28,9 +30,11 @@ export function runOnSchedule(o: ScheduleOptions): Promise<{ runs: number; failu
     };
     const job = new Cron(o.expression, () => {
       if (current) {
-        o.log.warn('tick skipped: the previous sync is still running');
+        // One line per run, not per tick: a per-second schedule would say it every second.
+        if (skipped++ === 0) o.log.warn('tick skipped: the previous sync is still running');
         return;
       }
+      skipped = 0;
       runs += 1;
       const n = runs;
       o.log.info(`scheduled sync ${n} started`);
@@ -45,6 +49,7 @@ export function runOnSchedule(o: ScheduleOptions): Promise<{ runs: number; failu
         )
         .finally(() => {
           current = undefined;
+          if (skipped > 1) o.log.info(`${skipped} ticks skipped in all while scheduled sync ${n} ran`);
           if ((o.maxRuns !== undefined && runs >= o.maxRuns) || o.signal.aborted) stop();
         });
     });
