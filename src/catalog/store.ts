@@ -311,4 +311,19 @@ export class CatalogStore {
   async query(sql: string): Promise<Record<string, unknown>[]> {
     return this.rows(sql);
   }
+
+  /**
+   * A query's rows as JSON lines, typed as DuckDB types them (BIGINT and DECIMAL as numbers, not strings): the
+   * rows of a query are made JSON by DuckDB itself. A statement that is no query (PRAGMA, SHOW, one that
+   * fails) is run as it is, and its rows or its error are DuckDB's own.
+   */
+  async queryJsonLines(sql: string): Promise<string[]> {
+    const query = sql.trim().replace(/;\s*$/, '');
+    try {
+      const rows = await this.rows(`SELECT to_json(_q)::VARCHAR AS j FROM (${query}) AS _q`);
+      return rows.map((r) => String(r['j']));
+    } catch {
+      return (await this.rows(sql)).map((r) => JSON.stringify(r));
+    }
+  }
 }

@@ -210,10 +210,10 @@ async function main(argv: string[]): Promise<number> {
     .option('--db <file>', 'DuckDB catalog file', DEFAULT_DB)
     .action((sql: string, opts: { db: string }) =>
       withCatalog(opts.db, async (store) => {
-        const rows = await store.query(sql).catch((error: Error) => {
+        const rows = await store.queryJsonLines(sql).catch((error: Error) => {
           throw new UserError(`query failed: ${error.message.split('\n')[0]}`);
         });
-        for (const row of rows) process.stdout.write(JSON.stringify(row) + '\n');
+        for (const row of rows) process.stdout.write(row + '\n');
       }),
     );
 

@@ -151,6 +151,15 @@ describe('catalog integrity', () => {
       expect(res.code, sql).toBe(1);
       expect(res.stderr, sql).toMatch(error);
     }
+    // Rows as JSON lines typed as DuckDB types them: a count and a DECIMAL are numbers, not strings.
+    const typed = await runCli(CONVERSAS_BIN, [
+      'query',
+      'SELECT count(*) AS n, 2.50::DECIMAL(5,2) AS d, max(id) IS NOT NULL AS b FROM raw.flows;',
+      '--db',
+      db,
+    ]);
+    expect(typed.code, typed.stderr).toBe(0);
+    expect(JSON.parse(typed.stdout)).toEqual({ n: expect.any(Number) as number, d: 2.5, b: true });
     const tables = await runCli(CONVERSAS_BIN, ['tables', '--db', db]);
     expect(tables.code, tables.stderr).toBe(0);
     expect(tables.stdout).toMatch(/raw\s+flows/);
