@@ -1,8 +1,13 @@
 /** `conversas sandbox`: the API simulator on a port, for manual use with the tap or any HTTP client. */
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { writeFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { ConfigError, UserError } from '../errors.js';
 import { startSandbox } from '../sandbox/index.js';
+
+/** The tap's command line, beside this one (dist/tap/cli.js). */
+const TAP_CLI = fileURLToPath(new URL('../tap/cli.js', import.meta.url));
 
 export function sandboxCommand(): Command {
   return new Command('sandbox')
@@ -58,7 +63,9 @@ export function sandboxCommand(): Command {
       process.stdout.write(
         `sandbox listening at ${sandbox.url}\naccess_token: ${sandbox.token}\n` +
           `private JWK written to ${opts['jwkOut']}; a tap config to ${opts['configOut']}\n` +
-          `try: npx tap-rdstation-conversas --config ${opts['configOut']} --test\nCtrl-C stops it.\n`,
+          // The tap beside this command, by its full path: the line works from any folder (npx would look
+          // for the package on the registry outside this repository).
+          `try: ${process.execPath} ${TAP_CLI} --config ${resolve(opts['configOut']!)} --test\nCtrl-C stops it.\n`,
       );
       await new Promise<void>((resolve) => {
         process.once('SIGINT', resolve);

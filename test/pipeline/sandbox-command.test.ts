@@ -45,10 +45,13 @@ describe('conversas sandbox', () => {
     expect(jwk.kty).toBe('RSA');
     expect(jwk.d.length).toBeGreaterThan(100);
     expect(statSync(jwkPath).mode & 0o777).toBe(0o600);
-    // The line it suggests works as printed (no shell-specific syntax, a command npx finds).
-    expect(stdout).toContain(`try: npx tap-rdstation-conversas --config ${configPath} --test`);
+    // The line it suggests works as printed from any folder (full paths, no shell-specific syntax).
+    const tried = /^try: (\S+) (\S+) --config (\S+) --test$/m.exec(stdout)!;
+    expect(tried[1]).toBe(process.execPath);
+    expect(tried[2]).toBe(TAP_BIN);
+    expect(tried[3]).toBe(configPath);
     expect(statSync(configPath).mode & 0o777).toBe(0o600);
-    const check = await runCli(TAP_BIN, ['--config', configPath, '--test']);
+    const check = await runCli(tried[2]!, ['--config', tried[3]!, '--test']);
     expect(check.code, check.stderr).toBe(0);
     expect(check.stderr).toContain('private key decrypts messages_history');
     child.kill('SIGINT');
