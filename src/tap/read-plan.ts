@@ -6,6 +6,7 @@
  * estimate counts its pages, `conversas plan` prints it. No other file computes an incremental window.
  */
 import type { TapConfig } from '../config.js';
+import { ConfigError } from '../errors.js';
 import { dayOf, dayStart } from '../dates.js';
 import type { ReplicationMethod } from '../singer/catalog.js';
 import {
@@ -288,9 +289,10 @@ export function planRun(input: PlanInput): RunPlan {
   }
 }
 
-function readStreamNamed(name: string, role: string): ReadStream {
+/** The stream read for another (a derived stream's base, a child's parent): one with an endpoint of its own. */
+export function readStreamNamed(name: string, role: string): ReadStream {
   const stream = streamByName(name);
-  if (!stream || isDerived(stream)) throw new Error(`stream ${name} (${role}) is not a stream to read`);
+  if (!stream || isDerived(stream)) throw new ConfigError(`stream ${name} (${role}) is not a stream to read`);
   return stream;
 }
 

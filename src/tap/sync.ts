@@ -17,15 +17,20 @@ import {
   isDerived,
   missingSettings,
   type ChildStream,
-  type DerivedStream,
-  type ReadStream,
   type StreamDefinition,
 } from '../streams/define.js';
 import { streamByName } from '../streams/index.js';
 import { StreamOutputs } from './outputs.js';
 import { StreamReader } from './reader.js';
 import { accountOf } from './account.js';
-import { describePlan, planRun, type ReadPlan, type ReplicationMethod, type RunPlan } from './read-plan.js';
+import {
+  describePlan,
+  planRun,
+  readStreamNamed,
+  type ReadPlan,
+  type ReplicationMethod,
+  type RunPlan,
+} from './read-plan.js';
 import { SyncSession, type ProgressEvent } from './session.js';
 import { syncFamily, syncStream } from './tasks.js';
 
@@ -72,7 +77,7 @@ export function checkSelection(selected: readonly string[], config: TapConfig): 
   for (const s of streams) {
     const [missing] = [
       ...missingSettings(s, config),
-      ...(isDerived(s) ? missingSettings(baseOf(s), config) : []),
+      ...(isDerived(s) ? missingSettings(readStreamNamed(s.base, `the base of ${s.name}`), config) : []),
     ];
     if (missing)
       throw new ConfigError(
@@ -204,11 +209,4 @@ function tasksOf(plan: RunPlan, session: SyncSession): Task[] {
     });
   }
   return tasks;
-}
-
-function baseOf(stream: DerivedStream): ReadStream {
-  const base = streamByName(stream.base);
-  if (!base || isDerived(base))
-    throw new ConfigError(`stream ${stream.base} (the base of ${stream.name}) is not a stream to read`);
-  return base;
 }
