@@ -63,7 +63,8 @@ export function columnsOf(schema: SchemaLike): Column[] {
   const out: Column[] = [];
   for (const [name, property] of Object.entries(schema.properties ?? {})) {
     const folded = name.toLowerCase();
-    if (seen.has(folded) || folded === SEQUENCE_COLUMN || folded === EXTRA_COLUMN) continue;
+    // A field without a name can be no column: its values go to `_extra`, with everything undescribed.
+    if (name === '' || seen.has(folded) || folded === SEQUENCE_COLUMN || folded === EXTRA_COLUMN) continue;
     seen.add(folded);
     out.push({ name, type: columnKind(property) });
   }

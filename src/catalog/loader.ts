@@ -54,6 +54,11 @@ interface Buffer_ {
   stream: string;
   version: number;
   pending: Pending;
+  /**
+   * The columns its pending table was made with: a SCHEMA that changes them mid-stream does not change the
+   * table (a value that no longer fits its column goes to `_extra`, like any other).
+   */
+  columns: Column[];
   rows: Spool;
   raw: Spool;
 }
@@ -137,9 +142,8 @@ export class CatalogLoader implements SingerSink {
       case 'RECORD': {
         const buffer = await this.recordBuffer(message.stream, message.version);
         if (!buffer) return;
-        const columns = this.streams.get(message.stream)!.columns;
         this.bufferedBytes += buffer.rows.add([
-          rowLine(message.record, columns, buffer.pending.nextSequence++),
+          rowLine(message.record, buffer.columns, buffer.pending.nextSequence++),
         ]);
         return this.maybeCommit();
       }
@@ -211,7 +215,14 @@ export class CatalogLoader implements SingerSink {
       await this.inflight;
       const pending = await this.o.store.ensurePending(info.target!, this.o.source, version, info.columns);
       const name = (): string => `batch-${++this.fileCounter}.ndjson`;
-      buffer = { stream, version, pending, rows: new Spool(this.dir, name), raw: new Spool(this.dir, name) };
+      buffer = {
+        stream,
+        version,
+        pending,
+        columns: info.columns,
+        rows: new Spool(this.dir, name),
+        raw: new Spool(this.dir, name),
+      };
       this.buffers.set(key, buffer);
     }
     return buffer;
@@ -229,7 +240,7 @@ export class CatalogLoader implements SingerSink {
     this.heldState = undefined;
     const batches: Batch[] = [];
     for (const buffer of this.buffers.values()) {
-      const columns = this.streams.get(buffer.stream)!.columns;
+      const { columns } = buffer;
       const rows = buffer.rows.take();
       if (rows)
         batches.push({ stream: buffer.stream, pending: buffer.pending, file: rows, columns, raw: false });

@@ -6,7 +6,7 @@
  */
 import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
 import { UserError } from '../errors.js';
-import { EXTRA_COLUMN, quoteIdent, SEQUENCE_COLUMN, sqlType, type Column } from './columns.js';
+import { EXTRA_COLUMN, quoteIdent, quoteString, SEQUENCE_COLUMN, sqlType, type Column } from './columns.js';
 import type { Pending, TableTarget, VersionMode } from './types.js';
 
 export const META = '_conversas';
@@ -123,6 +123,7 @@ export class Versions {
    * A `merge` version holds only new rows: it becomes the current rows with these merged in by key.
    */
   async markReady(target: TableTarget, pending: Pending, keys: string[], mode: VersionMode): Promise<void> {
+    await this.checkKeys(target, pending.physical, keys);
     const older = await this.rows(
       `SELECT physical FROM ${META}.versions WHERE layer = $1 AND table_name = $2 AND status = 'ready' AND physical <> $3`,
       [target.layer, target.name, pending.physical],
@@ -132,6 +133,26 @@ export class Versions {
       `UPDATE ${META}.versions SET status = 'ready', keys = $4::JSON, mode = $5 WHERE layer = $1 AND table_name = $2 AND physical = $3`,
       [target.layer, target.name, pending.physical, JSON.stringify(keys), mode],
     );
+  }
+
+  /** A record without its key could never be merged or told apart: the stream is refused, by name. */
+  private async checkKeys(target: TableTarget, physical: string, keys: string[]): Promise<void> {
+    if (keys.length === 0) return;
+    // A key that did not fit its column (a string for an integer id) is not missing: it is kept in _extra.
+    const path = (k: string): string => quoteString(`$."${k.replace(/["\\]/g, '\\$&')}"`);
+    const missing = keys
+      .map(
+        (k) => `(${quoteIdent(k)} IS NULL AND NOT coalesce(json_exists(${EXTRA_COLUMN}, ${path(k)}), false))`,
+      )
+      .join(' OR ');
+    const [row] = await this.rows(
+      `SELECT count(*) AS n FROM ${qualified(VERSIONS_SCHEMA, physical)} WHERE ${missing}`,
+    );
+    const n = Number(row!['n']);
+    if (n > 0)
+      throw new UserError(
+        `stream "${target.stream}": ${n} record(s) without a value for its key (${keys.join(', ')}); refused: a record without its key cannot be merged or told apart`,
+      );
   }
 
   /** Every ready version of a source becomes current (the caller holds one transaction around it). */
@@ -263,6 +284,10 @@ export class Versions {
         )
       ).map((r) => String(r['column_name']));
     const old = new Set(await columnsOf(String(current['physical'])));
+    if (old.size === 0)
+      throw new UserError(
+        `${target.layer}.${target.name}: the table of its current version (${VERSIONS_SCHEMA}.${String(current['physical'])}) was dropped outside conversas, so new rows cannot be merged into it; run a full sync (conversas sync --full) to make it whole again`,
+      );
     const shared = (await columnsOf(pending)).filter((c) => old.has(c) && c !== SEQUENCE_COLUMN);
     const list = shared.map(quoteIdent).join(', ');
     const from = qualified(VERSIONS_SCHEMA, String(current['physical']));

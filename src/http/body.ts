@@ -1,15 +1,38 @@
 /** Reading an answer's body: bounded in size, and described in one short, redacted line when it is an error. */
+import { isUtf8 } from 'node:buffer';
 import type { Readable } from 'node:stream';
 import { ApiError } from '../errors.js';
 import { redactor } from '../redact.js';
+
+/** An answer's text, and how many invalid UTF-8 sequences in it became U+FFFD (0 for a valid answer). */
+export interface BodyText {
+  text: string;
+  invalidUtf8: number;
+}
+
+const REPLACEMENT = Buffer.from('\uFFFD', 'utf8');
+
+/**
+ * Bytes as UTF-8 text. Each invalid sequence becomes U+FFFD, as every decoder does, and is counted (a
+ * U+FFFD the API itself sent is not): the caller reports them and refuses a key that holds one.
+ */
+export function decodeUtf8(bytes: Buffer): BodyText {
+  const text = bytes.toString('utf8');
+  if (isUtf8(bytes)) return { text, invalidUtf8: 0 };
+  let sent = 0;
+  for (let at = bytes.indexOf(REPLACEMENT); at !== -1; at = bytes.indexOf(REPLACEMENT, at + 3)) sent += 1;
+  let decoded = 0;
+  for (let at = text.indexOf('\uFFFD'); at !== -1; at = text.indexOf('\uFFFD', at + 1)) decoded += 1;
+  return { text, invalidUtf8: decoded - sent };
+}
 
 /**
  * The body as text, refusing to read past `maxBytes` once decoded (a compressed answer can expand a
  * thousandfold: a gzip bomb must not take the process's memory). Read with events, not an async iterator:
  * a promise per chunk is most of what reading a body costs.
  */
-export function readCapped(body: Readable | null, maxBytes: number, label: string): Promise<string> {
-  if (!body) return Promise.resolve('');
+export function readCapped(body: Readable | null, maxBytes: number, label: string): Promise<BodyText> {
+  if (!body) return Promise.resolve({ text: '', invalidUtf8: 0 });
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -31,7 +54,7 @@ export function readCapped(body: Readable | null, maxBytes: number, label: strin
     const onEnd = (): void => {
       cleanup();
       // One decode of the whole body (a character split across chunks is whole again).
-      resolve(Buffer.concat(chunks, size).toString('utf8'));
+      resolve(decodeUtf8(Buffer.concat(chunks, size)));
     };
     const onError = (error: Error): void => {
       cleanup();

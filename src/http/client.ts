@@ -16,6 +16,8 @@ export interface ApiResponse {
   status: number;
   headers: ResponseHeaders;
   body: unknown;
+  /** Invalid UTF-8 sequences in the answer, each read as U+FFFD. */
+  invalidUtf8: number;
 }
 
 export interface ClientOptions {
@@ -160,9 +162,10 @@ export class ApiClient {
     options.signal?.addEventListener('abort', onRunAbort, { once: true });
     let response: RawResponse;
     let text: string;
+    let invalidUtf8: number;
     try {
       response = await this.fetchSameOrigin(url, label, controller.signal);
-      text = await readCapped(response.body, options.maxResponseBytes, label);
+      ({ text, invalidUtf8 } = await readCapped(response.body, options.maxResponseBytes, label));
     } catch (error) {
       if (error instanceof ApiError) throw error;
       if (options.signal?.aborted) throw options.signal.reason as Error;
@@ -209,7 +212,8 @@ export class ApiClient {
         status,
       );
     try {
-      return { status, headers: response.headers, body: text === '' ? null : (JSON.parse(text) as unknown) };
+      const body = text === '' ? null : (JSON.parse(text) as unknown);
+      return { status, headers: response.headers, body, invalidUtf8 };
     } catch {
       // A 200 whose body is cut short (seen behind proxies) is worth another try; a persistent one fails below.
       throw new Retryable(`malformed JSON in a ${status} answer (${text.length} bytes)`);

@@ -19,6 +19,8 @@ export interface PageResult {
   total?: number;
   /** On a listing's (or a date window's) first page: how many pages it has, when the answer says. */
   pages?: number;
+  /** Invalid UTF-8 sequences in the answer (read as U+FFFD), when there were any. */
+  invalidUtf8?: number;
 }
 
 export type Paging =
@@ -64,9 +66,11 @@ async function fetchPage(
   query: Query,
   page: number,
 ): Promise<{ result: PageResult; body: unknown; headers: ResponseHeaders }> {
-  const { body, headers } = await o.client.get(o.path, query, o.planAdvice);
+  const { body, headers, invalidUtf8 } = await o.client.get(o.path, query, o.planAdvice);
   try {
-    return { result: await o.extract(body, page), body, headers };
+    const result = await o.extract(body, page);
+    if (invalidUtf8 > 0) result.invalidUtf8 = invalidUtf8;
+    return { result, body, headers };
   } catch (error) {
     // Only an answer of the wrong shape is the API's fault; anything else is ours and surfaces as it is.
     if (!(error instanceof MalformedAnswer)) throw error;

@@ -57,7 +57,8 @@ export class StreamOutputs<R extends ReadStream = ReadStream> {
         records.push(...derived.records);
         if (derived.unreadable !== undefined) this.session.unreadable(stream, derived.unreadable);
       }
-      await this.session.emit(stream, this.versions.get(stream.name), { records });
+      const invalidUtf8 = page.invalidUtf8 !== undefined ? { invalidUtf8: page.invalidUtf8 } : {};
+      await this.session.emit(stream, this.versions.get(stream.name), { records, ...invalidUtf8 });
     }
   }
 

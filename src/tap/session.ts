@@ -60,6 +60,8 @@ export class SyncSession {
   readonly counts: Record<string, number> = {};
   /** Per stream: base records that yielded nothing they should have, by reason (e.g. undecryptable pages). */
   readonly unreadableCounts: Record<string, Record<string, number>> = {};
+  /** Per stream: invalid UTF-8 sequences in the answers its records came from, and records refused for one. */
+  readonly invalidUtf8: Record<string, { sequences: number; refused: number }> = {};
   readonly log: Logger;
   private readonly shapes = new Map<string, Shape>();
   private readonly runVersion: number;
@@ -123,7 +125,18 @@ export class SyncSession {
   async emit(stream: StreamDefinition, version: number | undefined, page: PageResult): Promise<void> {
     const { sink } = this.o;
     const shape = this.shapes.get(stream.name);
+    const invalid = page.invalidUtf8
+      ? (this.invalidUtf8[stream.name] ??= { sequences: 0, refused: 0 })
+      : undefined;
+    if (invalid) invalid.sequences += page.invalidUtf8!;
+    let written = 0;
     for (const raw of page.records) {
+      // A key with a U+FFFD that stands for invalid bytes could equal another key: never two records made one.
+      if (invalid && stream.keys.some((k) => typeof raw[k] === 'string' && raw[k].includes('\uFFFD'))) {
+        invalid.refused += 1;
+        continue;
+      }
+      written += 1;
       const record = shape ? this.shape(raw, shape) : raw;
       // Wait only when the sink asks to (back-pressure); most writes just append to a buffer.
       const message: RecordMessage = { type: 'RECORD', stream: stream.name, record };
@@ -132,7 +145,7 @@ export class SyncSession {
       const wrote = sink.write(message);
       if (wrote) await wrote;
     }
-    this.counts[stream.name] = (this.counts[stream.name] ?? 0) + page.records.length;
+    this.counts[stream.name] = (this.counts[stream.name] ?? 0) + written;
   }
 
   private shape(raw: Record<string, unknown>, shape: Shape): Record<string, unknown> {
@@ -201,6 +214,14 @@ export class SyncSession {
     if (duplicates > 0)
       this.o.log.warn(
         `${stream.name}: ${duplicates} record(s) share their key (${stream.keys.join(', ')}, a display name) with another; a target that upserts by key keeps one of each`,
+      );
+    const invalid = this.invalidUtf8[stream.name];
+    if (invalid)
+      this.o.log.warn(
+        `${stream.name}: the API's answers held ${invalid.sequences} invalid UTF-8 sequence(s), each written as U+FFFD` +
+          (invalid.refused
+            ? `; ${invalid.refused} record(s) left out because their key (${stream.keys.join(', ')}) held one (two such keys could become one)`
+            : ''),
       );
     for (const [reason, n] of Object.entries(this.unreadableCounts[stream.name] ?? {}))
       this.o.log.warn(`${stream.name}: ${n} page(s) gave no records: ${reason}`);

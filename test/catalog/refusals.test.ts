@@ -6,6 +6,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { CatalogStore } from '../../src/catalog/store.js';
 import { CONVERSAS_BIN, queryCatalog, runCli } from '../helpers.js';
 
 let dir: string;
@@ -58,6 +59,20 @@ describe('conversas load refuses, in one line', () => {
       lines(schema('s'), { type: 'STATE', value: 'done' }),
       /^conversas: input line 2: STATE "value" must be an object$/,
     ],
+    [
+      'a record without its key, as the fast path reads it',
+      lines(schema('s'), { type: 'RECORD', stream: 's', record: { n: 1 } }),
+      /^conversas: stream "s": 1 record\(s\) without a value for its key \(id\); refused/,
+    ],
+    [
+      'a record whose key is null, parsed here, in a versioned stream',
+      lines(schema('s'), '{"record":{"id":null,"n":1},"type":"RECORD","stream":"s","version":5}', {
+        type: 'ACTIVATE_VERSION',
+        stream: 's',
+        version: 5,
+      }),
+      /^conversas: stream "s": 1 record\(s\) without a value for its key \(id\); refused/,
+    ],
   ];
   for (const [what, input, error] of cases)
     it(what, async () => {
@@ -78,4 +93,73 @@ describe('conversas load refuses, in one line', () => {
       );
       expect(current.map((r) => r['table_name'])).toEqual(['good']);
     });
+});
+
+describe('conversas load keeps what it can hold', () => {
+  const rowsOf = (db: string, table: string) =>
+    queryCatalog(join(dir, db), `SELECT to_json(t)::VARCHAR AS row FROM ${table} t ORDER BY id`).then(
+      (rows) => rows.map((r) => JSON.parse(String(r['row'])) as unknown),
+    );
+
+  it('a SCHEMA that changes a column type mid-stream: the table keeps its columns, the value goes to _extra', async () => {
+    const changed = {
+      ...schema('s'),
+      schema: { type: 'object', properties: { id: { type: 'string' }, n: { type: 'string' } } },
+    };
+    const res = await load(
+      'type-change.duckdb',
+      lines(schema('s'), { type: 'RECORD', stream: 's', record: { id: '1', n: 1 } }, changed, {
+        type: 'RECORD',
+        stream: 's',
+        record: { id: '2', n: 'abc' },
+      }),
+    );
+    expect(res.code, res.stderr).toBe(0);
+    expect(await rowsOf('type-change.duckdb', 'raw.s')).toEqual([
+      { id: '1', n: 1, _extra: null },
+      { id: '2', n: null, _extra: { n: 'abc' } },
+    ]);
+  });
+
+  it('a value nested 6,000 deep: loaded whole', async () => {
+    const deep = '['.repeat(6000) + '1' + ']'.repeat(6000);
+    const res = await load(
+      'deep.duckdb',
+      lines(schema('s')) + `{"type":"RECORD","stream":"s","record":{"id":"1","n":1,"more":${deep}}}\n`,
+    );
+    expect(res.code, res.stderr).toBe(0);
+    const [row] = await queryCatalog(join(dir, 'deep.duckdb'), `SELECT _extra::VARCHAR AS extra FROM raw.s`);
+    expect(String(row!['extra'])).toBe(`{"more":${deep}}`);
+  });
+
+  it('a field with an empty name: kept in _extra', async () => {
+    const res = await load(
+      'empty-name.duckdb',
+      lines(
+        {
+          ...schema('e'),
+          schema: { type: 'object', properties: { id: { type: 'string' }, '': { type: 'string' } } },
+        },
+        { type: 'RECORD', stream: 'e', record: { id: '1', '': 'x' } },
+      ),
+    );
+    expect(res.code, res.stderr).toBe(0);
+    expect(await rowsOf('empty-name.duckdb', 'raw.e')).toEqual([{ id: '1', _extra: { '': 'x' } }]);
+  });
+
+  it('a current table dropped outside the tool: a merge is refused in one line naming the fix', async () => {
+    const db = join(dir, 'dropped.duckdb');
+    const input = lines(schema('s'), { type: 'RECORD', stream: 's', record: { id: '1', n: 1 } });
+    expect((await load('dropped.duckdb', input)).code).toBe(0);
+    const [row] = await queryCatalog(db, `SELECT physical FROM _conversas.versions WHERE status = 'current'`);
+    const store = await CatalogStore.open(db);
+    await store.query(`DROP TABLE _conversas_versions.${String(row!['physical'])}`);
+    await store.close();
+    const res = await load('dropped.duckdb', input);
+    expect(res.code).toBe(1);
+    expect(res.stderr.trim()).toMatch(
+      /^conversas: raw\.s: the table of its current version \(_conversas_versions\.\w+\) was dropped outside conversas, so new rows cannot be merged into it; run a full sync \(conversas sync --full\)/,
+    );
+    expect(res.stderr).not.toMatch(/\n\s+at /);
+  });
 });

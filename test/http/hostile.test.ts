@@ -95,6 +95,38 @@ describe('hostile answers', () => {
     expect(hits.get('/v2/customers')).toBe(1);
   });
 
+  it('invalid UTF-8: counted per stream, text kept with U+FFFD, two keys never made one', async () => {
+    // Two ids that differ only in an invalid byte (0xFF, 0xFE) would both read "a\uFFFD"; a name holds a
+    // Latin-1 "ã" (0xE3), and another an U+FFFD the API really sent (not counted).
+    const body = Buffer.concat([
+      Buffer.from('[{"_id":"ok1","name":"Jo'),
+      Buffer.from([0xe3]),
+      Buffer.from('o"},{"_id":"a'),
+      Buffer.from([0xff]),
+      Buffer.from('"},{"_id":"a'),
+      Buffer.from([0xfe]),
+      Buffer.from('"},{"_id":"ok2","name":"\uFFFD sent"}]', 'utf8'),
+    ]);
+    routes.set('/v2/customers', (_req, res) =>
+      res.writeHead(200, { 'content-type': 'application/json', 'x-pages': '1', 'x-total': '4' }).end(body),
+    );
+    const warnings: string[] = [];
+    const sink = new MemorySink();
+    await runSync({
+      config: validateConfig({ access_token: 'test-token-value', api_url: base }),
+      selected: ['contacts'],
+      sink,
+      log: { ...silentLogger, warn: (m) => void warnings.push(m) },
+    });
+    expect(sink.records('contacts').map((r) => [r['_id'], r['name']])).toEqual([
+      ['ok1', 'Jo\uFFFDo'],
+      ['ok2', '\uFFFD sent'],
+    ]);
+    expect(warnings).toContain(
+      "contacts: the API's answers held 3 invalid UTF-8 sequence(s), each written as U+FFFD; 2 record(s) left out because their key (_id) held one (two such keys could become one)",
+    );
+  });
+
   it('a redirect to another host is refused; one within the API is followed', async () => {
     routes.set('/away', (_req, res) => res.writeHead(302, { location: `${otherBase}/data` }).end());
     await expect(client().get('/away')).rejects.toThrow(

@@ -10,7 +10,7 @@ function scripted(answer: (query: Query) => unknown, headers: Record<string, str
   const client = {
     get: async (_path: string, query: Query = {}): Promise<ApiResponse> => {
       asked.push(query);
-      return { status: 200, headers: new Headers(headers), body: answer(query) };
+      return { status: 200, headers: new Headers(headers), body: answer(query), invalidUtf8: 0 };
     },
   } as unknown as ApiClient;
   return { client, asked };

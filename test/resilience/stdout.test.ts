@@ -49,24 +49,27 @@ describe('stdout', () => {
     expect(res).toEqual({ code: 0, stderr: '' });
   });
 
-  it('the tap piped into head -1: one line saying the reader went away, exit 1', async () => {
-    const config = join(dir, 'tap.json');
-    writeFileSync(
-      config,
-      JSON.stringify({
-        access_token: sb.token,
-        api_url: sb.url,
-        start_date: dayOf(sb.world.now - 60 * DAY),
-        requests_per_minute: 1_000_000,
-      }),
-    );
-    const res = await pipeline(`LOG_LEVEL=warn node ${TAP_BIN} --config ${config} | head -1 > /dev/null`);
-    expect(res.code).toBe(1);
-    expect(res.stderr).toMatch(
-      /^tap-rdstation-conversas: the reader of stdout went away \(did the target exit\?\); stopping/,
-    );
-    expect(res.stderr).not.toMatch(/\n\s+at /);
-  });
+  it.each(['head -1', 'head -0'])(
+    'the tap piped into %s: one line saying the reader went away, exit 1',
+    async (head) => {
+      const config = join(dir, 'tap.json');
+      writeFileSync(
+        config,
+        JSON.stringify({
+          access_token: sb.token,
+          api_url: sb.url,
+          start_date: dayOf(sb.world.now - 60 * DAY),
+          requests_per_minute: 1_000_000,
+        }),
+      );
+      const res = await pipeline(`LOG_LEVEL=warn node ${TAP_BIN} --config ${config} | ${head} > /dev/null`);
+      expect(res.code).toBe(1);
+      expect(res.stderr).toMatch(
+        /^tap-rdstation-conversas: the reader of stdout went away \(did the target exit\?\); stopping/,
+      );
+      expect(res.stderr).not.toMatch(/\n\s+at /);
+    },
+  );
 
   it('a full disk after the sync is committed: exit 0, and a line saying the data is in', async () => {
     const db = join(dir, 'full.duckdb');
