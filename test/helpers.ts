@@ -2,6 +2,9 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { CatalogLoader } from '../src/catalog/loader.js';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { layoutOf, stagingFile } from '../src/catalog/layout.js';
+import { CatalogReader } from '../src/catalog/reader.js';
 import { CatalogStore } from '../src/catalog/store.js';
 import { validateConfig, type TapConfig } from '../src/config.js';
 import { silentLogger } from '../src/log.js';
@@ -73,7 +76,7 @@ export async function loadWith<T>(
   write: (loader: CatalogLoader, store: CatalogStore) => Promise<T>,
   now?: Date,
 ): Promise<T> {
-  const store = await CatalogStore.open(db, now ? { now: () => now } : {});
+  const store = await CatalogStore.open(db, { source: 'test', ...(now ? { now: () => now } : {}) });
   const loader = new CatalogLoader({
     store,
     source: 'test',
@@ -93,11 +96,29 @@ export async function loadWith<T>(
 
 /** Runs a query on a catalog file, read-only, as `conversas query` does. */
 export async function queryCatalog(db: string, sql: string): Promise<Record<string, unknown>[]> {
-  const store = await CatalogStore.open(db, { readOnly: true });
+  const store = await CatalogReader.open(db);
   try {
     return await store.query(sql);
   } finally {
     await store.close();
+  }
+}
+
+/** Runs a query on a source's staging file (its unfinished sync), read-only. */
+export async function queryStaging(
+  db: string,
+  source: string,
+  sql: string,
+): Promise<Record<string, unknown>[]> {
+  const instance = await DuckDBInstance.create(stagingFile(layoutOf(db), source), {
+    access_mode: 'READ_ONLY',
+  });
+  const connection = await instance.connect();
+  try {
+    return (await connection.runAndReadAll(sql)).getRowObjectsJson() as Record<string, unknown>[];
+  } finally {
+    connection.closeSync();
+    instance.closeSync();
   }
 }
 

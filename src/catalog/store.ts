@@ -1,21 +1,42 @@
 /**
- * The DuckDB catalog: a layer is a schema; each table is a view on its current version; every version is a
- * real table in `_conversas_versions`, listed in `_conversas.versions` with the source that wrote it. How
- * versions become current is in versions.ts. `conversas query`, `tables` and `versions` open it read-only.
+ * A source's writes: its sync's rows and STATE go to its staging file (layout.ts), held by this process for
+ * the whole sync (a second sync of the same source is refused at once); the catalog is opened only for
+ * moments: a snapshot at the start, and the switch at the end (switch.ts). Readers use catalog/reader.ts.
  */
-import { rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { DuckDBConnection, DuckDBInstance as Instance, DuckDBValue } from '@duckdb/node-api';
 import { UserError } from '../errors.js';
+import type { Logger } from '../log.js';
+import {
+  LOCKED,
+  META,
+  VERSIONS_SCHEMA,
+  qualified,
+  withCatalogFile,
+  type SessionOptions,
+} from './catalog-file.js';
 import { quoteString as sqlString, readJsonColumns, type Column } from './columns.js';
+import { layoutOf, privateDir, stagingFile, type CatalogLayout } from './layout.js';
 import { insertFittingSql, misfitsAsRows, misfitsSql, rawFileAsRows } from './raw-rows.js';
 import type { SpoolFile } from './spool.js';
-import type { Pending, TableInfo, TableTarget, VersionInfo, VersionMode } from './types.js';
-import { META, qualified, Versions, VERSIONS_SCHEMA, type Activated } from './versions.js';
+import {
+  buildVersion,
+  currentVersions,
+  dropSourceIn,
+  maxVersions,
+  saveStateIn,
+  switchVersions,
+  type Activated,
+  type BuiltVersion,
+} from './switch.js';
+import type { Pending, TableTarget, VersionMode } from './types.js';
+import { Versions, type CatalogSnapshot } from './versions.js';
 
 export type { Pending, TableInfo, TableTarget, VersionInfo, VersionMode } from './types.js';
-export type { Activated } from './versions.js';
-export { SANDBOX_SOURCE, VERSIONS_SCHEMA } from './versions.js';
+export type { Activated } from './switch.js';
+export { SANDBOX_SOURCE } from './switch.js';
+export { VERSIONS_SCHEMA } from './catalog-file.js';
 
 /**
  * DuckDB's API is a CommonJS package: loaded with require, Node does not scan its files for named exports
@@ -24,10 +45,6 @@ export { SANDBOX_SOURCE, VERSIONS_SCHEMA } from './versions.js';
 const { DuckDBInstance } = createRequire(import.meta.url)(
   '@duckdb/node-api',
 ) as typeof import('@duckdb/node-api');
-
-/** What DuckDB says when another process holds the file (not any message that happens to contain "lock"). */
-const LOCKED = /Could not set lock on file|Conflicting lock is held/i;
-
 /** One file of rows for a pending table: rows made by rowLine, or RECORD lines for DuckDB to parse (`raw`). */
 export interface Batch {
   stream: string;
@@ -40,7 +57,7 @@ export interface Batch {
 /** DuckDB's default largest JSON object, raised for a file that holds a larger line. */
 const objectSize = (file: SpoolFile): number => Math.max(16 * 1024 * 1024, file.longest + 1024);
 
-interface StateToSave {
+export interface StateToSave {
   source: string;
   value: unknown;
   settings?: unknown;
@@ -53,9 +70,12 @@ export interface SavedState {
 }
 
 export interface OpenOptions {
+  /** The source whose sync this is: its staging file, its tables, its STATE. */
+  source: string;
   now?: () => Date;
-  /** For reads: no write, and (for `conversas query`) no file system access from SQL. */
-  readOnly?: boolean;
+  log?: Logger;
+  /** How long a switch waits for the catalog (another source switching); told how long it held it. */
+  catalog?: Pick<SessionOptions, 'waitMs' | 'onHeld'>;
 }
 
 export class CatalogStore {
@@ -64,45 +84,72 @@ export class CatalogStore {
   private constructor(
     private readonly instance: Instance,
     private readonly db: DuckDBConnection,
+    private readonly layout: CatalogLayout,
+    private readonly o: OpenOptions,
     private readonly now: () => Date,
+    private readonly snapshot: CatalogSnapshot & { state: SavedState | undefined; stateAt: string | null },
   ) {
-    this.versions_ = new Versions(db, (sql, values) => this.rows(sql, values), now);
+    this.versions_ = new Versions(db, (sql, values) => this.rows(sql, values), now, snapshot);
   }
 
-  static async open(path: string, options: OpenOptions = {}): Promise<CatalogStore> {
+  private get sessionOptions(): SessionOptions {
+    return { ...this.o.catalog, ...(this.o.log ? { log: this.o.log } : {}) };
+  }
+
+  static async open(path: string, o: OpenOptions): Promise<CatalogStore> {
+    const layout = layoutOf(path);
+    privateDir(layout.staging);
+    const file = stagingFile(layout, o.source);
     let instance: Instance;
     try {
-      instance = await DuckDBInstance.create(
-        path,
-        options.readOnly ? { access_mode: 'READ_ONLY', enable_external_access: 'false' } : {},
-      );
+      instance = await DuckDBInstance.create(file);
     } catch (error) {
       const message = (error as Error).message;
       if (LOCKED.test(message))
         throw new UserError(
-          `the catalog ${path} is in use by another process (a running sync, schedule, query or the web app?)`,
+          `source "${o.source}" is already syncing in another process (its staging file ${file} is in use)`,
         );
       throw new UserError(
-        `cannot open the catalog ${path}: it is damaged or not a DuckDB catalog (${message.split('\n')[0]})`,
+        `cannot open ${file}: it is damaged (${message.split('\n')[0]}); delete it to start over`,
       );
     }
     const db = await instance.connect();
-    const store = new CatalogStore(instance, db, options.now ?? (() => new Date()));
-    if (options.readOnly) {
-      // Configuration stays as set: SQL cannot turn file access back on.
-      await db.run(`SET lock_configuration = true`);
-      return store;
-    }
     await db.run(`CREATE SCHEMA IF NOT EXISTS ${META}; CREATE SCHEMA IF NOT EXISTS ${VERSIONS_SCHEMA};
       CREATE TABLE IF NOT EXISTS ${META}.versions (
         layer VARCHAR, table_name VARCHAR, folder VARCHAR, stream VARCHAR, version INTEGER, singer_version BIGINT,
-        physical VARCHAR, rows BIGINT, status VARCHAR, created_at TIMESTAMPTZ, activated_at TIMESTAMPTZ, superseded_at TIMESTAMPTZ);
-      ALTER TABLE ${META}.versions ADD COLUMN IF NOT EXISTS source VARCHAR;
-      ALTER TABLE ${META}.versions ADD COLUMN IF NOT EXISTS keys JSON;
-      ALTER TABLE ${META}.versions ADD COLUMN IF NOT EXISTS mode VARCHAR;
-      CREATE TABLE IF NOT EXISTS ${META}.state (source VARCHAR PRIMARY KEY, value JSON, updated_at TIMESTAMPTZ);
-      ALTER TABLE ${META}.state ADD COLUMN IF NOT EXISTS settings JSON;`);
+        physical VARCHAR, status VARCHAR, created_at TIMESTAMPTZ, source VARCHAR, keys JSON, mode VARCHAR);
+      CREATE TABLE IF NOT EXISTS ${META}.state (source VARCHAR PRIMARY KEY, value JSON, updated_at TIMESTAMPTZ, settings JSON, base VARCHAR);`);
+    // What the catalog holds now: version numbers, owners, current versions and this source's STATE.
+    const snapshot = await withCatalogFile(
+      layout,
+      async (session) => {
+        const [state] = await session.rows(
+          `SELECT value::VARCHAR AS value, settings::VARCHAR AS settings, updated_at::VARCHAR AS at FROM ${META}.state WHERE source = $1`,
+          [o.source],
+        );
+        return {
+          current: await currentVersions(session),
+          maxVersion: await maxVersions(session),
+          state: state ? parseSaved(state) : undefined,
+          stateAt: state ? String(state['at']) : null,
+        };
+      },
+      { ...o.catalog, ...(o.log ? { log: o.log } : {}) },
+    );
+    const store = new CatalogStore(instance, db, layout, o, o.now ?? (() => new Date()), snapshot);
+    await store.reconcile();
     return store;
+  }
+
+  /**
+   * Staging that the catalog has overtaken (a switch committed just before a kill) is forgotten: a STATE staged
+   * on top of another catalog STATE than the catalog's now, and any version the catalog already numbers.
+   */
+  private async reconcile(): Promise<void> {
+    await this.transaction(async () => {
+      await this.db.run(`DELETE FROM ${META}.state WHERE base IS DISTINCT FROM $1`, [this.snapshot.stateAt]);
+      await this.versions_.forgetSwitched();
+    });
   }
 
   async close(): Promise<void> {
@@ -188,12 +235,14 @@ export class CatalogStore {
 
   private async saveState(state: StateToSave): Promise<void> {
     await this.db.run(
-      `INSERT OR REPLACE INTO ${META}.state VALUES ($1, $2::JSON, $3::TIMESTAMPTZ, $4::JSON)`,
+      `INSERT OR REPLACE INTO ${META}.state VALUES ($1, $2::JSON, $3::TIMESTAMPTZ, $4::JSON, $5)`,
       [
         state.source,
         JSON.stringify(state.value),
         this.now().toISOString(),
         state.settings === undefined ? null : JSON.stringify(state.settings),
+        // The catalog STATE this one follows: a switch since makes it stale (see reconcile).
+        this.snapshot.stateAt,
       ],
     );
   }
@@ -225,11 +274,6 @@ export class CatalogStore {
     }
   }
 
-  /** Drops every table of a source (views and versions) and its saved STATE. */
-  dropSource(source: string): Promise<void> {
-    return this.transaction(() => this.versions_.dropSource(source));
-  }
-
   /** A stream is whole: its version is ready, to become current with the rest of the sync. */
   markReady(target: TableTarget, pending: Pending, keys: string[], mode: VersionMode): Promise<void> {
     return this.transaction(() => this.versions_.markReady(target, pending, keys, mode));
@@ -241,17 +285,44 @@ export class CatalogStore {
   }
 
   /**
-   * The sync is whole: every ready version of the source becomes current, what is left pending goes, and the
-   * STATE that says so (if given) is saved, all in one transaction: a kill before its commit leaves the last
-   * STATE, which resumes into this same switch.
+   * The sync is whole: every ready version of the source becomes current, and the STATE that says so (if
+   * given) is saved, in one short transaction of the catalog. The rows are written as Parquet first, from
+   * staging, holding nothing anyone waits for. A kill before the catalog's commit leaves the last STATE in
+   * staging, which resumes into this same switch; after it, staging is emptied.
    */
-  activateReady(source: string, retentionDays: number, state?: StateToSave): Promise<Activated[]> {
-    return this.transaction(async () => {
-      const activated = await this.versions_.activateReady(source, retentionDays);
+  async activateReady(source: string, retentionDays: number, state?: StateToSave): Promise<Activated[]> {
+    const ready = await this.versions_.ready(source);
+    const built: BuiltVersion[] = [];
+    const session = { db: this.db, rows: (sql: string, values?: DuckDBValue[]) => this.rows(sql, values) };
+    for (const version of ready) {
+      const key = `${version.target.layer}.${version.target.name}`;
+      built.push(await buildVersion(session, this.layout, version, this.snapshot.current.get(key)));
+    }
+    // Without a STATE that completes the sync (another tap's input), the last one staged goes with the switch.
+    const staged = state ? undefined : await this.loadStagedState(source);
+    const saved = state ?? (staged && { source, ...staged });
+    const expired = await withCatalogFile(
+      this.layout,
+      async (catalog) => {
+        const gone = await switchVersions(catalog, source, built, retentionDays, this.now());
+        if (saved) await saveStateIn(catalog.db, saved, this.now());
+        return gone;
+      },
+      this.sessionOptions,
+    );
+    for (const dir of expired) rmSync(dir, { recursive: true, force: true });
+    await this.transaction(async () => {
+      for (const v of built) await this.versions_.drop(v.target, v.staged);
       await this.versions_.discardUnfinished(source);
-      if (state) await this.saveState(state);
-      return activated;
+      await this.db.run(`DELETE FROM ${META}.state WHERE source = $1`, [source]);
     });
+    for (const v of built)
+      this.snapshot.current.set(`${v.target.layer}.${v.target.name}`, {
+        version: v.version,
+        location: v.location,
+        source,
+      });
+    return built.map((v) => ({ target: v.target, version: v.version, rows: v.rows }));
   }
 
   /** A sync starts over: the unfinished versions of the last one go. */
@@ -259,71 +330,45 @@ export class CatalogStore {
     return this.transaction(() => this.versions_.discardUnfinished(source));
   }
 
+  /** The STATE to resume from: staging's (an interrupted sync) when newer than the catalog's (the last switch). */
   async loadState(source: string): Promise<SavedState | undefined> {
-    const [row] = await this.rows(`SELECT value, settings FROM ${META}.state WHERE source = $1`, [source]);
-    if (!row) return undefined;
-    return {
-      value: JSON.parse(String(row['value'])) as unknown,
-      settings: row['settings'] === null ? null : (JSON.parse(String(row['settings'])) as unknown),
-    };
+    return (await this.loadStagedState(source)) ?? this.snapshot.state;
   }
 
-  async tables(): Promise<TableInfo[]> {
-    const rows = await this.rows(
-      `SELECT layer, folder, table_name, stream, rows, version, activated_at::VARCHAR AS last_sync FROM ${META}.versions WHERE status = 'current' ORDER BY layer, table_name`,
+  private async loadStagedState(source: string): Promise<SavedState | undefined> {
+    const [row] = await this.rows(
+      `SELECT value::VARCHAR AS value, settings::VARCHAR AS settings FROM ${META}.state WHERE source = $1`,
+      [source],
     );
-    return rows.map((r) => ({
-      layer: String(r['layer']),
-      folder: String(r['folder'] ?? ''),
-      table: String(r['table_name']),
-      stream: String(r['stream']),
-      rows: Number(r['rows']),
-      version: Number(r['version']),
-      last_sync: String(r['last_sync']),
-    }));
-  }
-
-  /** Versions of a table named `name` or `layer.name`. */
-  async versions(table: string): Promise<VersionInfo[]> {
-    const [layer, name] = table.includes('.')
-      ? (table.split('.', 2) as [string, string])
-      : [undefined, table];
-    const rows = await this.rows(
-      `SELECT layer, table_name, version, status, coalesce(mode, 'full') AS mode, rows, created_at::VARCHAR AS c, activated_at::VARCHAR AS a, superseded_at::VARCHAR AS s, physical
-       FROM ${META}.versions WHERE table_name = $1 AND ($2::VARCHAR IS NULL OR layer = $2) ORDER BY layer, version DESC`,
-      [name, layer ?? null],
-    );
-    return rows.map((r) => ({
-      layer: String(r['layer']),
-      table: String(r['table_name']),
-      version: Number(r['version']),
-      status: String(r['status']) as VersionInfo['status'],
-      mode: String(r['mode']) as VersionMode,
-      rows: r['rows'] === null ? null : Number(r['rows']),
-      created_at: String(r['c']),
-      activated_at: (r['a'] as string | null) ?? null,
-      superseded_at: (r['s'] as string | null) ?? null,
-      physical: `${VERSIONS_SCHEMA}.${String(r['physical'])}`,
-    }));
-  }
-
-  /** Runs a query (for tests, the README's examples and `conversas query`). */
-  async query(sql: string): Promise<Record<string, unknown>[]> {
-    return this.rows(sql);
+    return row ? parseSaved(row) : undefined;
   }
 
   /**
-   * A query's rows as JSON lines, typed as DuckDB types them (BIGINT and DECIMAL as numbers, not strings): the
-   * rows of a query are made JSON by DuckDB itself. A statement that is no query (PRAGMA, SHOW, one that
-   * fails) is run as it is, and its rows or its error are DuckDB's own.
+   * Drops every table of a source (views, versions, their Parquet) and its saved STATE and staging. Refused
+   * while the source syncs (its staging file is held).
    */
-  async queryJsonLines(sql: string): Promise<string[]> {
-    const query = sql.trim().replace(/;\s*$/, '');
-    try {
-      const rows = await this.rows(`SELECT to_json(_q)::VARCHAR AS j FROM (${query}) AS _q`);
-      return rows.map((r) => String(r['j']));
-    } catch {
-      return (await this.rows(sql)).map((r) => JSON.stringify(r));
+  static async dropSource(path: string, source: string, o: SessionOptions = {}): Promise<void> {
+    const layout = layoutOf(path);
+    const file = stagingFile(layout, source);
+    if (existsSync(file)) {
+      try {
+        (await DuckDBInstance.create(file)).closeSync();
+      } catch (error) {
+        if (LOCKED.test((error as Error).message))
+          throw new UserError(`source "${source}" is syncing: wait for it to end`);
+      }
     }
+    const dirs = await withCatalogFile(layout, (session) => dropSourceIn(session, source), o);
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+    rmSync(file, { force: true });
+    rmSync(`${file}.wal`, { force: true });
   }
+}
+
+/** A saved STATE row as its parts. */
+export function parseSaved(row: Record<string, unknown>): SavedState {
+  return {
+    value: JSON.parse(String(row['value'])) as unknown,
+    settings: row['settings'] === null ? null : (JSON.parse(String(row['settings'])) as unknown),
+  };
 }

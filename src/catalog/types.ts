@@ -31,6 +31,8 @@ export interface VersionInfo {
   activated_at: string | null;
   superseded_at: string | null;
   physical: string;
+  /** The folder of its Parquet files. */
+  parquet: string | null;
 }
 
 export interface Pending {

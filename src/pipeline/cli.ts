@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 /** conversas: the pipeline around the tap: sync into a DuckDB catalog, plan, load, schedule, tables, versions, ui, sandbox. */
-import { existsSync } from 'node:fs';
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { CatalogLoader } from '../catalog/loader.js';
+import { CatalogReader } from '../catalog/reader.js';
 import { CatalogStore } from '../catalog/store.js';
 import { InterruptedError, UserError } from '../errors.js';
 import { createLogger, type Logger } from '../log.js';
@@ -71,6 +71,8 @@ async function syncOnce(
 }
 
 async function main(argv: string[]): Promise<number> {
+  // Everything this program writes (catalog, staging, Parquet, source files with tokens) is its owner's only.
+  process.umask(0o077);
   // On a terminal the progress bars say what the per-stream info lines would (and those would break them).
   const bars = Boolean(process.stderr.isTTY) && !process.env['LOG_LEVEL'];
   const log = createLogger(undefined, bars ? 'warn' : undefined);
@@ -120,7 +122,7 @@ async function main(argv: string[]): Promise<number> {
       opts.source ? readSource(opts.source) : parseSource({}, process.cwd(), LOAD_SOURCE_NAME),
       opts,
     );
-    const store = await CatalogStore.open(opts.db);
+    const store = await CatalogStore.open(opts.db, { source: source.name, log });
     const loader = new CatalogLoader({
       store,
       source: source.name,
@@ -164,31 +166,30 @@ async function main(argv: string[]): Promise<number> {
 
   program
     .command('tables')
-    .description('list tables: layer, folder, rows, current version, last sync')
+    .description(
+      'list tables: layer, folder, rows, current version, last sync (and, as JSON, where its Parquet files are)',
+    )
     .option('--db <file>', 'DuckDB catalog file', DEFAULT_DB)
-    .action((opts: { db: string }) =>
-      withCatalog(opts.db, async (store) =>
-        printTable(await store.tables(), [
-          'layer',
-          'folder',
-          'table',
-          'stream',
-          'rows',
-          'version',
-          'last_sync',
-        ]),
-      ),
+    .addOption(formatOption())
+    .action((opts: { db: string; format: 'text' | 'json' }) =>
+      withCatalog(opts.db, async (store) => {
+        const tables = await store.tables();
+        if (opts.format === 'json') return printJsonLines(tables);
+        printTable(tables, ['layer', 'folder', 'table', 'stream', 'rows', 'version', 'last_sync']);
+      }),
     );
 
   program
     .command('versions <table>')
     .description('list the versions kept of a table (name or layer.name), newest first')
     .option('--db <file>', 'DuckDB catalog file', DEFAULT_DB)
-    .action((table: string, opts: { db: string }) =>
+    .addOption(formatOption())
+    .action((table: string, opts: { db: string; format: 'text' | 'json' }) =>
       withCatalog(opts.db, async (store) => {
         const versions = await store.versions(table);
         if (versions.length === 0)
           throw new UserError(`no table "${table}" in ${opts.db}; see conversas tables`);
+        if (opts.format === 'json') return printJsonLines(versions);
         const columns = [
           'layer',
           'table',
@@ -225,15 +226,24 @@ async function main(argv: string[]): Promise<number> {
   return 0;
 }
 
-/** Opens an existing catalog read-only (SQL cannot write it or touch files), and always closes it. */
-async function withCatalog(db: string, work: (store: CatalogStore) => Promise<void>): Promise<void> {
-  if (!existsSync(db)) throw new UserError(`no catalog at ${db}: run conversas sync first (or pass --db)`);
-  const store = await CatalogStore.open(db, { readOnly: true });
+/** Opens the catalog's read file (SQL cannot write it or touch other files), and always closes it. */
+async function withCatalog(db: string, work: (store: CatalogReader) => Promise<void>): Promise<void> {
+  const store = await CatalogReader.open(db);
   try {
     await work(store);
   } finally {
     await store.close();
   }
+}
+
+/** `--format text|json`: a table for people, or a JSON object per line for programs. */
+const formatOption = (): Option =>
+  new Option('--format <format>', 'text, or json (one object per line)')
+    .choices(['text', 'json'])
+    .default('text');
+
+function printJsonLines(rows: object[]): void {
+  for (const row of rows) process.stdout.write(JSON.stringify(row) + '\n');
 }
 
 function printTable<T extends object>(rows: T[], columns: (keyof T & string)[]): void {

@@ -3,11 +3,13 @@
  * incremental run cost, in requests and in time at the configured budget, from a few requests and the saved
  * bookmarks. `conversas sync` prints the same line for the run it starts.
  */
-import { existsSync } from 'node:fs';
 import { Command } from 'commander';
 import { Cron } from 'croner';
 import { validateConfig } from '../config.js';
-import { CatalogStore, type SavedState } from '../catalog/store.js';
+import { catalogExists } from '../catalog/catalog-file.js';
+import { layoutOf } from '../catalog/layout.js';
+import { CatalogReader } from '../catalog/reader.js';
+import type { SavedState } from '../catalog/store.js';
 import type { Logger } from '../log.js';
 import type { TapState } from '../singer/state.js';
 import { describeCost, estimatePlan, type EstimateOptions } from '../tap/estimate.js';
@@ -54,8 +56,8 @@ export function planCommand(log: Logger): Command {
         let config = validateConfig(raw);
         const selected = selectedStreams(source, config);
         let saved: SavedState | undefined;
-        if (existsSync(opts.db)) {
-          const store = await CatalogStore.open(opts.db, { readOnly: true });
+        if (catalogExists(layoutOf(opts.db))) {
+          const store = await CatalogReader.open(opts.db);
           try {
             saved = await store.loadState(source.name);
           } finally {

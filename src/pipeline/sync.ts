@@ -44,7 +44,11 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
   const selected = selectedStreams(o.source, config);
   const methods = replicationMethods(o.source);
   const settings = syncSettingsOf(o.source, raw, config, selected);
-  const store = await CatalogStore.open(o.db, o.now ? { now: o.now } : {});
+  const store = await CatalogStore.open(o.db, {
+    source: o.source.name,
+    log: o.log,
+    ...(o.now ? { now: o.now } : {}),
+  });
   const loader = new CatalogLoader({
     store,
     source: o.source.name,

@@ -167,12 +167,7 @@ export function api(o: ApiOptions): Hono {
     const f = await form(c);
     if (o.runs.running === name) throw new UserError(`"${name}" is running: wait for it to end`);
     if (f['drop_tables'] === true) {
-      const store = await CatalogStore.open(o.db);
-      try {
-        await store.dropSource(name);
-      } finally {
-        await store.close();
-      }
+      await CatalogStore.dropSource(o.db, name);
     }
     o.sources.remove(name);
     return c.json({ ok: true });

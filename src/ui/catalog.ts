@@ -1,12 +1,13 @@
-/** The catalog as the app reads it: read-only, opened for one request at a time. */
-import { existsSync } from 'node:fs';
-import { CatalogStore } from '../catalog/store.js';
+/** The catalog as the app reads it: its read file, opened for one request at a time (never waits for a sync). */
+import { catalogExists } from '../catalog/catalog-file.js';
+import { layoutOf } from '../catalog/layout.js';
+import { CatalogReader } from '../catalog/reader.js';
 import { UserError } from '../errors.js';
 
-/** The catalog read-only for one request (SQL there cannot write or touch files). */
-export async function withCatalog<T>(db: string, work: (store: CatalogStore) => Promise<T>): Promise<T> {
-  if (!existsSync(db)) throw new UserError('no catalog yet: run a source first');
-  const store = await CatalogStore.open(db, { readOnly: true });
+/** The catalog read-only for one request (SQL there cannot write or touch other files). */
+export async function withCatalog<T>(db: string, work: (store: CatalogReader) => Promise<T>): Promise<T> {
+  if (!catalogExists(layoutOf(db))) throw new UserError('no catalog yet: run a source first');
+  const store = await CatalogReader.open(db);
   try {
     return await work(store);
   } finally {

@@ -3,6 +3,8 @@
  * (a small, well-kept server framework on Node's http) serves server-rendered pages and a JSON API; every
  * request passes the launch-token, Host and Origin guard (security.ts) first.
  */
+import { catalogExists } from '../catalog/catalog-file.js';
+import { layoutOf } from '../catalog/layout.js';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
@@ -88,7 +90,7 @@ export async function startUi(o: UiOptions): Promise<Ui> {
   );
 
   const layers = async (): Promise<string[]> => {
-    if (!existsSync(o.db)) return [];
+    if (!catalogExists(layoutOf(o.db))) return [];
     try {
       return [...new Set((await withCatalog(o.db, (s) => s.tables())).map((t) => t.layer))];
     } catch {
@@ -110,7 +112,7 @@ export async function startUi(o: UiOptions): Promise<Ui> {
   );
 
   app.get('/catalog', async (c) => {
-    if (!existsSync(o.db)) return c.html(catalogPage([]));
+    if (!catalogExists(layoutOf(o.db))) return c.html(catalogPage([]));
     try {
       return c.html(catalogPage(await withCatalog(o.db, (s) => s.tables())));
     } catch (error) {

@@ -2,11 +2,10 @@
  * `conversas load` fed hostile Singer input: every refusal is one named line (the input line, the stream), exit
  * non-zero, no stack trace; nothing of it becomes current, and the catalog stays loadable afterwards.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CatalogStore } from '../../src/catalog/store.js';
 import { CONVERSAS_BIN, queryCatalog, runCli } from '../helpers.js';
 
 let dir: string;
@@ -147,18 +146,16 @@ describe('conversas load keeps what it can hold', () => {
     expect(await rowsOf('empty-name.duckdb', 'raw.e')).toEqual([{ id: '1', _extra: { '': 'x' } }]);
   });
 
-  it('a current table dropped outside the tool: a merge is refused in one line naming the fix', async () => {
+  it('the files of a current table deleted outside the tool: a merge is refused in one line naming the fix', async () => {
     const db = join(dir, 'dropped.duckdb');
     const input = lines(schema('s'), { type: 'RECORD', stream: 's', record: { id: '1', n: 1 } });
     expect((await load('dropped.duckdb', input)).code).toBe(0);
-    const [row] = await queryCatalog(db, `SELECT physical FROM _conversas.versions WHERE status = 'current'`);
-    const store = await CatalogStore.open(db);
-    await store.query(`DROP TABLE _conversas_versions.${String(row!['physical'])}`);
-    await store.close();
+    const [row] = await queryCatalog(db, `SELECT location FROM _conversas.versions WHERE status = 'current'`);
+    rmSync(String(row!['location']), { recursive: true });
     const res = await load('dropped.duckdb', input);
     expect(res.code).toBe(1);
     expect(res.stderr.trim()).toMatch(
-      /^conversas: raw\.s: the table of its current version \(_conversas_versions\.\w+\) was dropped outside conversas, so new rows cannot be merged into it; run a full sync \(conversas sync --full\)/,
+      /^conversas: raw\.s: the files of its current version \(\S+version=1\) were deleted outside conversas, so new rows cannot be merged into it; run a full sync \(conversas sync --full\)/,
     );
     expect(res.stderr).not.toMatch(/\n\s+at /);
   });

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/log.js';
-import { CatalogStore } from '../../src/catalog/store.js';
+import { CatalogReader } from '../../src/catalog/reader.js';
 import { validateConfig } from '../../src/config.js';
 import { parseSource, replicationMethods, selectedStreams, type Source } from '../../src/pipeline/source.js';
 import { parseState, withoutProgress } from '../../src/singer/state.js';
@@ -146,7 +146,7 @@ describe('a daily source', () => {
         full,
       });
     const estimate = async (src: Source) => {
-      const store = await CatalogStore.open(join(dir, db), { readOnly: true });
+      const store = await CatalogReader.open(join(dir, db));
       const state = withoutProgress(parseState((await store.loadState(src.name))?.value));
       await store.close();
       const config = validateConfig({ ...src.config, ...overrides() });
@@ -183,7 +183,7 @@ describe('a daily source', () => {
 
     // Every minute: a quarter of an hour after the last full pass, the schedule has fired; right after it, not.
     const lastFull = async () => {
-      const store = await CatalogStore.open(join(dir, db), { readOnly: true });
+      const store = await CatalogReader.open(join(dir, db));
       const state = parseState((await store.loadState('daily'))?.value);
       await store.close();
       return state.bookmarks['messages']?.last_full_sync_at;

@@ -243,19 +243,15 @@ describe('tampered STATE', () => {
     const db = 'tampered.duckdb';
     await sync(source('tampered'), db);
     const edit = async (mutate: (value: { bookmarks: Record<string, Record<string, unknown>> }) => void) => {
-      const store = await CatalogStore.open(join(dir, db));
+      const store = await CatalogStore.open(join(dir, db), { source: 'tampered' });
       try {
-        const [row] = await store.query(`SELECT value FROM _conversas.state WHERE source = 'tampered'`);
-        const value = JSON.parse(String(row!['value'])) as {
+        const saved = (await store.loadState('tampered'))!;
+        const value = structuredClone(saved.value) as {
           bookmarks: Record<string, Record<string, unknown>>;
         };
         mutate(value);
         // Written as a sync writes it, through the store (no SQL of the test's own on the catalog's tables).
-        await store.append([], {
-          source: 'tampered',
-          value,
-          settings: (await store.loadState('tampered'))!.settings,
-        });
+        await store.append([], { source: 'tampered', value, settings: saved.settings });
       } finally {
         await store.close();
       }

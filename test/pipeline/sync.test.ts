@@ -1,9 +1,10 @@
 /** From the sandbox to DuckDB: completeness, nested fields, versions, atomicity, retention, naming. */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CatalogStore } from '../../src/catalog/store.js';
+import { layoutOf } from '../../src/catalog/layout.js';
+import { CatalogReader } from '../../src/catalog/reader.js';
 import { silentLogger } from '../../src/log.js';
 import { parseSource } from '../../src/pipeline/source.js';
 import { runPipeline } from '../../src/pipeline/sync.js';
@@ -15,6 +16,7 @@ import {
   dayOf,
   expectNoSecrets,
   queryCatalog,
+  queryStaging,
   runCli,
   sandboxOverrides,
   TAP_BIN,
@@ -85,7 +87,7 @@ describe('sync into the catalog', () => {
 
     const second = await runPipeline({ source, db, log: silentLogger, overrides: overrides() });
     expect(second.tables.every((t) => t.version === 2)).toBe(true);
-    const store = await CatalogStore.open(db);
+    const store = await CatalogReader.open(db);
     try {
       const versions = await store.versions('raw.contacts');
       expect(versions.map((v) => [v.version, v.status])).toEqual([
@@ -131,17 +133,21 @@ describe('sync into the catalog', () => {
       db,
       `SELECT version, status FROM _conversas.versions WHERE table_name = 'messages_history' ORDER BY version`,
     );
-    expect(versions).toEqual([
-      { version: 1, status: 'current' },
-      { version: 2, status: 'pending' },
-    ]);
+    expect(versions).toEqual([{ version: 1, status: 'current' }]);
+    // The new version waits in the source's staging file, beside the catalog.
+    const staged = (sql: string) => queryStaging(db, source.name, sql);
+    expect(
+      await staged(
+        `SELECT version, status FROM _conversas.versions WHERE table_name = 'messages_history' ORDER BY version`,
+      ),
+    ).toEqual([{ version: 2, status: 'pending' }]);
     // No table switched: the small streams that finished wait, ready, for the end of the whole sync.
     const current = await query(
       db,
       `SELECT DISTINCT version FROM _conversas.versions WHERE status = 'current'`,
     );
     expect(current).toEqual([{ version: 1 }]);
-    const ready = await query(db, `SELECT count(*) AS n FROM _conversas.versions WHERE status = 'ready'`);
+    const ready = await staged(`SELECT count(*) AS n FROM _conversas.versions WHERE status = 'ready'`);
     expect(Number(ready[0]!['n'])).toBeGreaterThan(0);
     const resumed = await runPipeline({ source, db, log: silentLogger, overrides: overrides() });
     expect(resumed.resumed).toBe(true);
@@ -165,7 +171,7 @@ describe('sync into the catalog', () => {
     const at = (days: number) => () => new Date(sb.world.now + days * DAY);
     for (const day of [0, 1, 10])
       await runPipeline({ source, db, log: silentLogger, overrides: overrides(), now: at(day) });
-    const store = await CatalogStore.open(db);
+    const store = await CatalogReader.open(db);
     try {
       const versions = await store.versions('flows');
       expect(versions.map((v) => [v.version, v.status])).toEqual([
@@ -173,9 +179,12 @@ describe('sync into the catalog', () => {
         [2, 'superseded'],
       ]);
       const tables = await store.query(
-        `SELECT table_name FROM duckdb_tables() WHERE schema_name = '_conversas_versions' AND table_name LIKE 'raw__flows__%' ORDER BY 1`,
+        `SELECT view_name FROM duckdb_views() WHERE schema_name = '_conversas_versions' AND view_name LIKE 'raw__flows__%' ORDER BY 1`,
       );
-      expect(tables.map((t) => t['table_name'])).toEqual(['raw__flows__v2', 'raw__flows__v3']);
+      expect(tables.map((t) => t['view_name'])).toEqual(['raw__flows__v2', 'raw__flows__v3']);
+      // The expired version's Parquet files are gone; the kept ones are there.
+      const folder = (v: number) => join(layoutOf(db).parquet, 'raw', 'flows', `version=${v}`);
+      expect([1, 2, 3].map((v) => existsSync(folder(v)))).toEqual([false, true, true]);
     } finally {
       await store.close();
     }

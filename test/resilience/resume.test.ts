@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CatalogStore } from '../../src/catalog/store.js';
+import { CatalogReader } from '../../src/catalog/reader.js';
 import { Rng } from '../../src/sandbox/random.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { CONVERSAS_BIN, DAY, dayOf, expectNoSecrets, runCli, TAP_BIN } from '../helpers.js';
@@ -33,7 +33,7 @@ const tapConfig = (extra: Record<string, unknown> = {}, server: Sandbox = sb) =>
 
 /** The catalog's content, comparable across runs (an undecryptable JWE differs per request; its metadata not). */
 async function fingerprint(db: string): Promise<Record<string, string>> {
-  const store = await CatalogStore.open(db);
+  const store = await CatalogReader.open(db);
   try {
     const out: Record<string, string> = {};
     for (const t of await store.tables()) {
