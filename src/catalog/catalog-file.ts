@@ -70,13 +70,37 @@ async function openWaiting(layout: CatalogLayout, o: SessionOptions) {
 }
 
 /**
+ * Sessions of this process, one after another per catalog: DuckDB's file lock keeps other processes out, not
+ * another instance in this one (two sources switching at once in `conversas schedule --dir`).
+ */
+const sessions = new Map<string, Promise<unknown>>();
+
+/**
  * Opens the catalog for writing, runs `work` in one transaction, publishes the read file, and closes: the
  * whole time another process cannot open the catalog, so `work` does bookkeeping only (rows are in Parquet).
  */
-export async function withCatalogFile<T>(
+export function withCatalogFile<T>(
   layout: CatalogLayout,
   work: (session: CatalogSession) => Promise<T>,
   o: SessionOptions = {},
+): Promise<T> {
+  const before = sessions.get(layout.db) ?? Promise.resolve();
+  const mine = before.then(
+    () => session(layout, work, o),
+    () => session(layout, work, o),
+  );
+  const settled = mine.catch(() => undefined);
+  sessions.set(layout.db, settled);
+  void settled.then(() => {
+    if (sessions.get(layout.db) === settled) sessions.delete(layout.db);
+  });
+  return mine;
+}
+
+async function session<T>(
+  layout: CatalogLayout,
+  work: (session: CatalogSession) => Promise<T>,
+  o: SessionOptions,
 ): Promise<T> {
   privateDir(layout.parquet);
   const instance = await openWaiting(layout, o);

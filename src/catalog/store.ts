@@ -78,12 +78,16 @@ export interface OpenOptions {
   catalog?: Pick<SessionOptions, 'waitMs' | 'onHeld'>;
 }
 
+/** The staging files this process holds open. */
+const staging = new Set<string>();
+
 export class CatalogStore {
   private readonly versions_: Versions;
 
   private constructor(
     private readonly instance: Instance,
     private readonly db: DuckDBConnection,
+    private readonly file: string,
     private readonly layout: CatalogLayout,
     private readonly o: OpenOptions,
     private readonly now: () => Date,
@@ -100,6 +104,9 @@ export class CatalogStore {
     const layout = layoutOf(path);
     privateDir(layout.staging);
     const file = stagingFile(layout, o.source);
+    // DuckDB's lock keeps other processes out; this keeps out a second sync of the source in this one.
+    if (staging.has(file))
+      throw new UserError(`source "${o.source}" is already syncing (its staging file ${file} is in use)`);
     let instance: Instance;
     try {
       instance = await DuckDBInstance.create(file);
@@ -113,32 +120,39 @@ export class CatalogStore {
         `cannot open ${file}: it is damaged (${message.split('\n')[0]}); delete it to start over`,
       );
     }
-    const db = await instance.connect();
-    await db.run(`CREATE SCHEMA IF NOT EXISTS ${META}; CREATE SCHEMA IF NOT EXISTS ${VERSIONS_SCHEMA};
-      CREATE TABLE IF NOT EXISTS ${META}.versions (
-        layer VARCHAR, table_name VARCHAR, folder VARCHAR, stream VARCHAR, version INTEGER, singer_version BIGINT,
-        physical VARCHAR, status VARCHAR, created_at TIMESTAMPTZ, source VARCHAR, keys JSON, mode VARCHAR);
-      CREATE TABLE IF NOT EXISTS ${META}.state (source VARCHAR PRIMARY KEY, value JSON, updated_at TIMESTAMPTZ, settings JSON, base VARCHAR);`);
-    // What the catalog holds now: version numbers, owners, current versions and this source's STATE.
-    const snapshot = await withCatalogFile(
-      layout,
-      async (session) => {
-        const [state] = await session.rows(
-          `SELECT value::VARCHAR AS value, settings::VARCHAR AS settings, updated_at::VARCHAR AS at FROM ${META}.state WHERE source = $1`,
-          [o.source],
-        );
-        return {
-          current: await currentVersions(session),
-          maxVersion: await maxVersions(session),
-          state: state ? parseSaved(state) : undefined,
-          stateAt: state ? String(state['at']) : null,
-        };
-      },
-      { ...o.catalog, ...(o.log ? { log: o.log } : {}) },
-    );
-    const store = new CatalogStore(instance, db, layout, o, o.now ?? (() => new Date()), snapshot);
-    await store.reconcile();
-    return store;
+    staging.add(file);
+    try {
+      const db = await instance.connect();
+      await db.run(`CREATE SCHEMA IF NOT EXISTS ${META}; CREATE SCHEMA IF NOT EXISTS ${VERSIONS_SCHEMA};
+        CREATE TABLE IF NOT EXISTS ${META}.versions (
+          layer VARCHAR, table_name VARCHAR, folder VARCHAR, stream VARCHAR, version INTEGER, singer_version BIGINT,
+          physical VARCHAR, status VARCHAR, created_at TIMESTAMPTZ, source VARCHAR, keys JSON, mode VARCHAR);
+        CREATE TABLE IF NOT EXISTS ${META}.state (source VARCHAR PRIMARY KEY, value JSON, updated_at TIMESTAMPTZ, settings JSON, base VARCHAR);`);
+      // What the catalog holds now: version numbers, owners, current versions and this source's STATE.
+      const snapshot = await withCatalogFile(
+        layout,
+        async (session) => {
+          const [state] = await session.rows(
+            `SELECT value::VARCHAR AS value, settings::VARCHAR AS settings, updated_at::VARCHAR AS at FROM ${META}.state WHERE source = $1`,
+            [o.source],
+          );
+          return {
+            current: await currentVersions(session),
+            maxVersion: await maxVersions(session),
+            state: state ? parseSaved(state) : undefined,
+            stateAt: state ? String(state['at']) : null,
+          };
+        },
+        { ...o.catalog, ...(o.log ? { log: o.log } : {}) },
+      );
+      const store = new CatalogStore(instance, db, file, layout, o, o.now ?? (() => new Date()), snapshot);
+      await store.reconcile();
+      return store;
+    } catch (error) {
+      instance.closeSync();
+      staging.delete(file);
+      throw error;
+    }
   }
 
   /**
@@ -155,6 +169,7 @@ export class CatalogStore {
   async close(): Promise<void> {
     this.db.closeSync();
     this.instance.closeSync();
+    staging.delete(this.file);
   }
 
   private async rows(sql: string, values: DuckDBValue[] = []): Promise<Record<string, unknown>[]> {

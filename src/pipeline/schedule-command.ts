@@ -72,22 +72,17 @@ export function scheduleCommand(
     const demo = opts.sandbox ? await startDemo({ contacts: Number(opts.contacts) }) : undefined;
     const controller = new AbortController();
     const release = abortOnSignals(controller, (s) => new InterruptedError(s));
-    // One sync at a time: a source whose tick comes while another runs waits its turn.
-    let turn: Promise<unknown> = Promise.resolve();
+    // Sources run at once: each stages its own rows and holds the catalog only to switch; sources of one
+    // account share its request budget (tap/budgets.ts). One source never runs twice at once (scheduler.ts).
     try {
       const outcomes = await Promise.all(
         jobs.map((job) =>
           runOnSchedule({
             expression: job.expression,
-            run: () => {
-              const mine = turn.then(() =>
-                runRecorded(job, () =>
-                  syncOnce(job.source, { ...opts, db, fresh: false, full: false }, demo, controller.signal),
-                ),
-              );
-              turn = mine.catch(() => undefined);
-              return mine;
-            },
+            run: () =>
+              runRecorded(job, () =>
+                syncOnce(job.source, { ...opts, db, fresh: false, full: false }, demo, controller.signal),
+              ),
             onFailure,
             maxRuns,
             signal: controller.signal,

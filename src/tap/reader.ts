@@ -19,6 +19,8 @@ export interface ReaderOptions {
   signal?: AbortSignal;
   /** The limiter's burst (requests that may go at once after a quiet spell). */
   burst?: number;
+  /** A limiter shared with other readers of the account (tap/budgets.ts); a reader's own otherwise. */
+  limiter?: RateLimiter;
   /** Cap on the total retry time of one request, below the configured one (a quick check). */
   maxRetryMs?: number;
 }
@@ -38,7 +40,8 @@ export class StreamReader {
 
   constructor(private readonly o: ReaderOptions) {
     const { config } = o;
-    this.limiter = new RateLimiter({ requestsPerMinute: config.requests_per_minute, burst: o.burst ?? 5 });
+    this.limiter =
+      o.limiter ?? new RateLimiter({ requestsPerMinute: config.requests_per_minute, burst: o.burst ?? 5 });
     this.client = new ApiClient({
       baseUrl: config.api_url,
       token: config.access_token,

@@ -23,6 +23,7 @@ import { streamByName } from '../streams/index.js';
 import { StreamOutputs } from './outputs.js';
 import { StreamReader } from './reader.js';
 import { accountOf } from './account.js';
+import { holdBudget } from './budgets.js';
 import {
   describePlan,
   planRun,
@@ -103,12 +104,14 @@ export async function runSync(o: SyncOptions): Promise<SyncSummary> {
   const onAbort = (): void => run.abort(signal?.reason);
   if (signal?.aborted) onAbort();
   signal?.addEventListener('abort', onAbort, { once: true });
+  const budget = holdBudget(config, o.burst ?? 5);
+  if (budget.shared) log.info('another sync of this account is running: the two share its request budget');
   const reader = new StreamReader({
     config,
     log,
     decrypt: async (jwe) => outcomes.record(await decryptHistory(jwe, key)),
     signal: run.signal,
-    ...(o.burst !== undefined ? { burst: o.burst } : {}),
+    limiter: budget.limiter,
   });
   const session = new SyncSession({
     sink: o.sink,
@@ -155,6 +158,7 @@ export async function runSync(o: SyncOptions): Promise<SyncSummary> {
     throw error;
   } finally {
     signal?.removeEventListener('abort', onAbort);
+    budget.release();
   }
 
   return {

@@ -72,41 +72,69 @@ describe('conversas schedule', () => {
 });
 
 describe('conversas schedule --dir', () => {
-  it('runs every source of a directory on its own trigger, one at a time, skipping a disabled schedule, and records each run', async () => {
-    const sb = await startSandbox({ world: { seed: 41, contacts: 15, reports: 20 }, requestsPerMinute: 0 });
+  it('runs the sources of a directory at once, sources of one account within its budget, skipping a disabled schedule, and records each run', async () => {
+    // Account A answers 429 past 240 requests a minute (with some slack for jitter); account B has no limit.
+    const a = await startSandbox({ world: { seed: 41, contacts: 20 }, requestsPerMinute: 240, burst: 10 });
+    const b = await startSandbox({ world: { seed: 43, contacts: 15 }, requestsPerMinute: 0 });
     try {
       const dir = mkdtempSync(join(tmpdir(), 'schedule-dir-'));
       const sources = new SourceDirectory(dir);
-      const config = sandboxOverrides(sb, dayOf(sb.world.now - 30 * DAY), dayOf(sb.world.now - DAY));
-      const only = (stream: string) => ({
-        streams: Object.fromEntries(STREAMS.map((s) => [s.name, { selected: s.name === stream }])),
+      const configOf = (sb: typeof a) => ({
+        ...sandboxOverrides(sb, dayOf(sb.world.now - 30 * DAY), dayOf(sb.world.now - DAY)),
+        requests_per_minute: 240,
       });
-      sources.save({ name: 'people', config, schedule: '* * * * * *', ...only('contacts') });
-      sources.save({ name: 'team', config, schedule: '*/2 * * * * *', ...only('employees') });
+      const only = (...streams: string[]) => ({
+        streams: Object.fromEntries(STREAMS.map((s) => [s.name, { selected: streams.includes(s.name) }])),
+      });
+      const every = '* * * * * *';
+      // Two sources of account A, each alone at A's whole budget: together they must share it.
+      sources.save({ name: 'people', config: configOf(a), schedule: every, ...only('contacts', 'messages') });
+      sources.save({
+        name: 'people_too',
+        config: configOf(a),
+        schedule: every,
+        table_prefix: 'again_',
+        ...only('contacts', 'messages'),
+      });
+      sources.save({
+        name: 'other',
+        config: configOf(b),
+        schedule: every,
+        table_prefix: 'b_',
+        ...only('contacts', 'employees'),
+      });
       sources.save({
         name: 'paused',
-        config,
-        schedule: '* * * * * *',
+        config: configOf(b),
+        schedule: every,
         schedule_paused: true,
         ...only('flows'),
       });
-      const res = await runCli(CONVERSAS_BIN, ['schedule', '--dir', dir, '--max-runs', '2']);
+      const res = await runCli(CONVERSAS_BIN, ['schedule', '--dir', dir, '--max-runs', '1']);
       expect(res.code, res.stderr).toBe(0);
-      expect(sources.runs('people').map((r) => r.result)).toEqual(['ok', 'ok']);
-      expect(sources.runs('team').map((r) => r.result)).toEqual(['ok', 'ok']);
+      for (const name of ['people', 'people_too', 'other'])
+        expect(sources.runs(name).map((r) => r.result)).toEqual(['ok']);
       expect(sources.runs('paused')).toEqual([]);
       // One catalog in the directory, with each source's tables.
       const tables = await runCli(CONVERSAS_BIN, ['tables', '--db', join(dir, 'conversas.duckdb')]);
-      expect(tables.stdout).toMatch(/raw\s+contacts\s+contacts\s+15\s+2/);
-      expect(tables.stdout).toMatch(/raw\s+employees\s+employees\s+\d+\s+2/);
+      expect(tables.stdout).toMatch(/raw\s+contacts\s+contacts\s+20\s+1/);
+      expect(tables.stdout).toMatch(/raw\s+again_contacts\s+contacts\s+20\s+1/);
+      expect(tables.stdout).toMatch(/raw\s+b_contacts\s+contacts\s+15\s+1/);
+      expect(tables.stdout).toMatch(/raw\s+b_employees\s+employees\s+\d+\s+1/);
       expect(tables.stdout).not.toMatch(/flows/);
-      // Never two at once: every run ended before the next began.
-      const runs = [...sources.runs('people'), ...sources.runs('team')]
-        .map((r) => [Date.parse(r.started_at), Date.parse(r.started_at) + r.seconds * 1000] as const)
-        .sort((a, b) => a[0] - b[0]);
-      for (let i = 1; i < runs.length; i++) expect(runs[i]![0]).toBeGreaterThanOrEqual(runs[i - 1]![1] - 5);
+      // At once: every run began before any other ended.
+      const spans = ['people', 'people_too', 'other'].map((name) => {
+        const r = sources.runs(name)[0]!;
+        return [Date.parse(r.started_at), Date.parse(r.started_at) + r.seconds * 1000] as const;
+      });
+      const lastStart = Math.max(...spans.map((s) => s[0]));
+      const firstEnd = Math.min(...spans.map((s) => s[1]));
+      expect(lastStart).toBeLessThan(firstEnd);
+      // The two sources of account A together stayed within its budget: not one 429.
+      expect(a.counters.rateLimited).toBe(0);
+      expect(a.counters.total).toBeGreaterThan(40);
     } finally {
-      await sb.close();
+      await Promise.all([a.close(), b.close()]);
     }
-  });
+  }, 120_000);
 });
