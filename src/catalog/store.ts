@@ -316,15 +316,18 @@ export class CatalogStore {
     // Without a STATE that completes the sync (another tap's input), the last one staged goes with the switch.
     const staged = state ? undefined : await this.loadStagedState(source);
     const saved = state ?? (staged && { source, ...staged });
+    await pausePoint('switch:parquet-written');
     const expired = await withCatalogFile(
       this.layout,
       async (catalog) => {
         const gone = await switchVersions(catalog, source, built, retentionDays, this.now());
         if (saved) await saveStateIn(catalog.db, saved, this.now());
+        await pausePoint('switch:in-transaction');
         return gone;
       },
       this.sessionOptions,
     );
+    await pausePoint('switch:committed');
     for (const dir of expired) rmSync(dir, { recursive: true, force: true });
     await this.transaction(async () => {
       for (const v of built) await this.versions_.drop(v.target, v.staged);
@@ -378,6 +381,16 @@ export class CatalogStore {
     rmSync(file, { force: true });
     rmSync(`${file}.wal`, { force: true });
   }
+}
+
+/**
+ * Where a test kills a sync in its switch: with CONVERSAS_PAUSE_AT naming this point, the process says so on
+ * stderr and waits to be killed (a point in the code, not a moment in time).
+ */
+async function pausePoint(name: string): Promise<void> {
+  if (process.env['CONVERSAS_PAUSE_AT'] !== name) return;
+  process.stderr.write(`paused at ${name}\n`);
+  await new Promise(() => setInterval(() => undefined, 60_000));
 }
 
 /** A saved STATE row as its parts. */
