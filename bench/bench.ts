@@ -13,6 +13,7 @@ import { startSandbox, World, type Sandbox } from '../src/sandbox/index.js';
 import { dayWindow } from '../test/oracle.js';
 import { dailyAndFresh } from './daily.js';
 import { floorsScenario } from './floors.js';
+import { concurrentScenario, readableScenario } from './readable.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const TAP = join(ROOT, 'dist/tap/cli.js');
@@ -381,6 +382,8 @@ const scenarios: [string, () => Promise<void>][] = [
   ['load', load],
   ['daily', () => dailyAndFresh({ results, check, scale })],
   ['floors', () => floorsScenario({ bench: { results, check, scale }, work, tapConfig, catalogOf })],
+  ['readable', () => readableScenario({ results, check, scale }, work)],
+  ['concurrent', () => concurrentScenario({ results, check, scale }, work)],
 ];
 const only = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 for (const [name, scenario] of scenarios) {

@@ -1,5 +1,6 @@
 // The loader's floors for the `floors` scenario: DuckDB alone reading the same Singer file into a table with the
-// same column types (the loader's own STRUCTs), with read_json, and nothing else. With `-` for the file, the
+// same column types (the loader's own STRUCTs), with read_json, and writing it as Parquet (as the catalog keeps
+// a table's version), and nothing else. With `-` for the file, the
 // input comes on stdin, as it comes to `conversas load`: it is copied to a file as it arrives, and DuckDB reads
 // that (the least any Singer target that hands DuckDB a pipe's lines can do).
 // Usage: node floor-load.mjs <db> <singer file | -> <stream> <struct type>
@@ -25,8 +26,11 @@ await connection.run(
   `CREATE TABLE t AS SELECT unnest(record) FROM read_json(${quote(file)}, format = 'newline_delimited', ` +
     `columns = {type: 'VARCHAR', stream: 'VARCHAR', record: ${quote(struct)}}) WHERE type = 'RECORD' AND stream = ${quote(stream)}`,
 );
+// Then written where the catalog keeps a table's version: a Parquet file (the loader writes one per version).
+await connection.run(`COPY t TO ${quote(`${db}.parquet`)} (FORMAT parquet)`);
 const reader = await connection.runAndReadAll('SELECT count(*) AS n FROM t');
 process.stdout.write(`${reader.getRowObjects()[0].n}\n`);
 connection.closeSync();
 instance.closeSync();
+rmSync(`${db}.parquet`, { force: true });
 if (input === '-') rmSync(file);

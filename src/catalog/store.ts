@@ -325,7 +325,15 @@ export class CatalogStore {
         await pausePoint('switch:in-transaction');
         return gone;
       },
-      this.sessionOptions,
+      {
+        ...this.sessionOptions,
+        onHeld: (ms) => {
+          this.o.catalog?.onHeld?.(ms);
+          this.o.log?.info(
+            `switch: ${built.length} table(s) current; the catalog was held ${(ms / 1000).toFixed(2)} s`,
+          );
+        },
+      },
     );
     await pausePoint('switch:committed');
     for (const dir of expired) rmSync(dir, { recursive: true, force: true });
