@@ -65,20 +65,28 @@ export async function buildVersion(
 ): Promise<BuiltVersion> {
   const { target, keys } = ready;
   const table = qualified(VERSIONS_SCHEMA, ready.staged);
-  if (ready.mode === 'merge' && current) await carryOver(staging, target, ready.staged, keys, current);
+  const merged = ready.mode === 'merge' && current !== undefined;
+  if (merged) await carryOver(staging, target, ready.staged, keys, current);
   const location = versionDir(layout, target.layer, target.name, ready.version);
   rmSync(location, { recursive: true, force: true });
   privateDir(location);
   const [counts] = await staging.rows(`SELECT count(${EXTRA_COLUMN}) AS extra FROM ${table}`);
   const drop = [SEQUENCE_COLUMN, ...(Number(counts!['extra']) === 0 ? [EXTRA_COLUMN] : [])];
   // The latest row per key: a resumed sync may have sent some again. Rows without a key are never merged.
+  // Counting distinct keys costs far less than ranking every row, and most versions have no key twice.
   const keyList = keys.map(quoteIdent).join(', ');
   const keyed = keys.map((k) => `${quoteIdent(k)} IS NOT NULL`).join(' AND ');
-  const latest = keys.length
+  const [repeats] = keys.length
+    ? await staging.rows(`SELECT count(*) - count(DISTINCT (${keyList})) AS n FROM ${table} WHERE ${keyed}`)
+    : [];
+  const dedupe = Number(repeats?.['n'] ?? 0) > 0;
+  const latest = dedupe
     ? ` QUALIFY NOT (${keyed}) OR row_number() OVER (PARTITION BY ${keyList} ORDER BY ${SEQUENCE_COLUMN} DESC) = 1`
     : '';
+  // Rows are staged in the order they came; only carried-over rows and ranking change that order.
+  const order = merged || dedupe ? ` ORDER BY ${SEQUENCE_COLUMN}` : '';
   const written = await staging.db.run(
-    `COPY (SELECT * EXCLUDE (${drop.map(quoteIdent).join(', ')}) FROM ${table}${latest} ORDER BY ${SEQUENCE_COLUMN}) TO ${quoteString(`${location}/data.parquet`)} (FORMAT parquet)`,
+    `COPY (SELECT * EXCLUDE (${drop.map(quoteIdent).join(', ')}) FROM ${table}${latest}${order}) TO ${quoteString(`${location}/data.parquet`)} (FORMAT parquet)`,
   );
   return { ...ready, location, rows: Number(written.rowsChanged) };
 }
