@@ -6,7 +6,7 @@
 import { ApiError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { describeBody, readCapped } from './body.js';
-import { RateLimiter, sleep } from './limiter.js';
+import { sleep, type Limiter } from './limiter.js';
 import { get, type RawResponse, type ResponseHeaders } from './transport.js';
 
 export type QueryValue = string | number | readonly string[] | undefined;
@@ -23,7 +23,7 @@ export interface ApiResponse {
 export interface ClientOptions {
   baseUrl: string;
   token: string;
-  limiter: RateLimiter;
+  limiter: Limiter;
   log: Logger;
   timeoutMs: number;
   maxRetryMs: number;
@@ -36,6 +36,21 @@ export interface ClientOptions {
 
 const MAX_BACKOFF_MS = 60_000;
 const MAX_ATTEMPTS = 25;
+/**
+ * How long a run whose API has never answered keeps trying to connect: a wrong api_url or a server that is not
+ * running does not come back by waiting half an hour. Once the API has answered, a lost connection is retried
+ * as long as any other passing problem (maxRetryMs).
+ */
+const FIRST_CONNECT_MS = 15_000;
+/** Connections that did not get through (as opposed to one cut during an answer). */
+const UNREACHABLE = new Set([
+  'ECONNREFUSED',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+  'ETIMEDOUT',
+  'EADDRNOTAVAIL',
+]);
 const MAX_REDIRECTS = 5;
 const LOOPBACK = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])$/;
 
@@ -61,13 +76,19 @@ export function connectionProblem(error: unknown, label: string, url: string): E
   const code = e.code ?? e.cause?.code;
   if (code === 'ENOTFOUND')
     return new ApiError(`${label}: the host ${new URL(url).hostname} does not resolve: check api_url`);
-  return new Retryable(`connection failed (${code ?? e.cause?.message ?? e.message})`);
+  return new Retryable(
+    `connection failed (${code ?? e.cause?.message ?? e.message})`,
+    undefined,
+    code !== undefined && UNREACHABLE.has(code),
+  );
 }
 
 export class Retryable extends Error {
   constructor(
     message: string,
     readonly retryAfterMs?: number,
+    /** The connection did not get through at all. */
+    readonly unreachable = false,
   ) {
     super(message);
   }
@@ -76,6 +97,8 @@ export class Retryable extends Error {
 export class ApiClient {
   requests = 0;
   retries = 0;
+  /** Whether the API has answered anything yet (then a connection that fails is retried for long). */
+  private answered = false;
 
   private readonly origin: string;
 
@@ -135,6 +158,10 @@ export class ApiClient {
         const backoff =
           Math.min(MAX_BACKOFF_MS, options.backoffMs * 2 ** (attempt - 1)) * (0.5 + Math.random() * 0.5);
         const delay = Math.max(backoff, error.retryAfterMs ?? 0);
+        if (error.unreachable && !this.answered && Date.now() + delay > started + FIRST_CONNECT_MS)
+          throw new ApiError(
+            `${label}: cannot connect to ${options.baseUrl} (${lastProblem.replace(/^connection failed \((.*)\)$/, '$1')}; ${attempt} attempts in ${Math.round((Date.now() - started) / 1000)} s): check api_url, and that the API is up`,
+          );
         if (attempt >= MAX_ATTEMPTS || Date.now() + delay > deadline) {
           throw new ApiError(
             `${label} failed after ${attempt} attempts in ${Math.round((Date.now() - started) / 1000)} s: ${lastProblem}`,
@@ -165,6 +192,7 @@ export class ApiClient {
     let invalidUtf8: number;
     try {
       response = await this.fetchSameOrigin(url, label, controller.signal);
+      this.answered = true;
       ({ text, invalidUtf8 } = await readCapped(response.body, options.maxResponseBytes, label));
     } catch (error) {
       if (error instanceof ApiError) throw error;
