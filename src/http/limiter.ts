@@ -29,7 +29,18 @@ const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
   });
 export { sleep };
 
-export class RateLimiter {
+/** What a request waits on: a RateLimiter here, or one a service keeps for several processes (runs/budget-broker.ts). */
+export interface Limiter {
+  /** Resolves when a request may go. */
+  acquire(signal?: AbortSignal): Promise<void>;
+  /** The server answered 429 (with its Retry-After, if any). */
+  throttled(retryAfterMs?: number): void;
+  succeeded(): void;
+  /** 429s seen. */
+  readonly throttles: number;
+}
+
+export class RateLimiter implements Limiter {
   readonly configuredPerMinute: number;
   private ratePerMinute: number;
   private ceilingPerMinute: number;

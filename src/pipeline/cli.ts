@@ -1,6 +1,9 @@
 #!/usr/bin/env node
 /** conversas: the pipeline around the tap: sync into a DuckDB catalog, plan, load, schedule, tables, versions, ui, sandbox. */
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
+import { formatOption, printJsonLines, printTable } from '../cli/output.js';
+import { runCommand, runsCommand, stopCommand } from '../cli/runs.js';
+import { serveCommand } from '../cli/serve.js';
 import { CatalogLoader } from '../catalog/loader.js';
 import { CatalogReader } from '../catalog/reader.js';
 import { CatalogStore } from '../catalog/store.js';
@@ -27,7 +30,6 @@ import {
 } from './options.js';
 import { parseSource, readSource, tableFor, type Source } from './source.js';
 import { formatSummary, runPipeline, type PipelineResult } from './sync.js';
-import { renderTable } from './table.js';
 
 const PROGRAM = 'conversas';
 
@@ -219,6 +221,10 @@ async function main(argv: string[]): Promise<number> {
     );
 
   program.addCommand(planCommand(log));
+  program.addCommand(serveCommand(log));
+  program.addCommand(runCommand(log));
+  program.addCommand(stopCommand());
+  program.addCommand(runsCommand());
   program.addCommand(uiCommand(log));
   program.addCommand(sandboxCommand());
 
@@ -234,20 +240,6 @@ async function withCatalog(db: string, work: (store: CatalogReader) => Promise<v
   } finally {
     await store.close();
   }
-}
-
-/** `--format text|json`: a table for people, or a JSON object per line for programs. */
-const formatOption = (): Option =>
-  new Option('--format <format>', 'text, or json (one object per line)')
-    .choices(['text', 'json'])
-    .default('text');
-
-function printJsonLines(rows: object[]): void {
-  for (const row of rows) process.stdout.write(JSON.stringify(row) + '\n');
-}
-
-function printTable<T extends object>(rows: T[], columns: (keyof T & string)[]): void {
-  process.stdout.write(renderTable(rows, columns));
 }
 
 /** Set once a sync's data is in: what stdout fails to show after that does not make the run a failure. */

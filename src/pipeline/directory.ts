@@ -1,23 +1,13 @@
 /**
  * A directory of sources (the web app's, and `conversas schedule --dir`'s): one file each under
- * `<dir>/sources/<name>.json` (the same source files `conversas sync --source` reads), written with mode 0600 because they hold the token and the key, and a short history of
- * runs beside each. What the browser gets of a source never holds a secret: only whether each one is set.
+ * `<dir>/sources/<name>.json` (the same source files `conversas sync --source` reads), written with mode 0600
+ * because they hold the token and the key (their runs are kept apart: runs/records.ts). What the browser gets of a source never holds a secret: only whether each one is set.
  */
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SETTINGS, validateConfig, type RawConfig, type SettingName } from '../config.js';
 import { ConfigError } from '../errors.js';
 import { parseSource, selectedStreams, type Source } from './source.js';
-
-/** What a run left, for the Sources page. */
-export interface RunRecord {
-  started_at: string;
-  seconds: number;
-  rows: number;
-  requests: number;
-  result: 'ok' | 'failed';
-  message: string;
-}
 
 const SECRETS = (Object.keys(SETTINGS) as SettingName[]).filter((k) => SETTINGS[k].secret === true);
 const NAME = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -80,7 +70,6 @@ export class SourceDirectory {
 
   remove(name: string): void {
     rmSync(this.fileOf(name), { force: true });
-    rmSync(this.runsFile(name), { force: true });
   }
 
   /** The source as the browser may see it: secrets replaced by whether they are set. */
@@ -93,22 +82,5 @@ export class SourceDirectory {
       delete config[key];
     }
     return { ...raw, config, secrets };
-  }
-
-  private runsFile(name: string): string {
-    return join(this.dir, `${name}.runs.json`);
-  }
-
-  runs(name: string): RunRecord[] {
-    try {
-      return JSON.parse(readFileSync(this.runsFile(name), 'utf8')) as RunRecord[];
-    } catch {
-      return [];
-    }
-  }
-
-  recordRun(name: string, run: RunRecord): void {
-    const runs = [run, ...this.runs(name)].slice(0, 20);
-    writeFileSync(this.runsFile(name), JSON.stringify(runs, null, 2) + '\n', { mode: 0o600 });
   }
 }

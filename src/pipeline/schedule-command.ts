@@ -1,7 +1,8 @@
 /**
  * `conversas schedule`: one source on its trigger, or (`--dir`) every source of a directory (the web app's) on
- * its own trigger, one sync at a time (one catalog has one writer). A source whose schedule was disabled in
- * the app is left out. Runs under `--dir` are recorded beside their source, for the app's Sources page.
+ * its own trigger, sources at once, in this process (`conversas serve` does the same with a process per run,
+ * stop and restart). A source whose schedule was disabled in the app is left out. Runs under `--dir` are
+ * recorded with the directory's runs (runs/records.ts), for `conversas runs` and the app.
  */
 import { join } from 'node:path';
 import { Command } from 'commander';
@@ -9,6 +10,7 @@ import { ConfigError, InterruptedError, UserError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { redactor } from '../redact.js';
 import { abortOnSignals } from '../tap/main.js';
+import { RunStore } from '../runs/records.js';
 import { SourceDirectory } from './directory.js';
 import { startDemo, type Demo } from './demo.js';
 import { loadSource, withSourceOptions, type SourceOptions } from './options.js';
@@ -47,7 +49,7 @@ export function scheduleCommand(
     .option('--dir <dir>', "run every source in <dir>/sources (the web app's) on its own trigger");
   return command.action(async (opts: ScheduleOptions) => {
     const maxRuns = opts.maxRuns === undefined ? undefined : Number(opts.maxRuns);
-    const jobs: { name: string; expression: string; source: Source; record?: SourceDirectory }[] = [];
+    const jobs: { name: string; expression: string; source: Source; record?: RunStore }[] = [];
     let db = opts.db;
     if (opts.dir !== undefined) {
       if (opts.source !== undefined || opts.sandbox || opts.cron !== undefined)
@@ -56,11 +58,12 @@ export function scheduleCommand(
         );
       if (command.getOptionValueSource('db') === 'default') db = join(opts.dir, 'conversas.duckdb');
       const directory = new SourceDirectory(opts.dir);
+      const runs = new RunStore(opts.dir);
       for (const name of directory.names()) {
         const raw = directory.raw(name);
         const source = directory.read(name);
         if (source.schedule && raw['schedule_paused'] !== true)
-          jobs.push({ name, expression: source.schedule, source, record: directory });
+          jobs.push({ name, expression: source.schedule, source, record: runs });
       }
       if (jobs.length === 0) throw new ConfigError(`no source in ${directory.dir} has an enabled schedule`);
     } else {
@@ -102,31 +105,29 @@ export function scheduleCommand(
   });
 }
 
-/** A run, recorded beside its source when it comes from a directory. */
+/** A run, recorded with the directory's runs (runs/records.ts) when it comes from a directory. */
 async function runRecorded(
-  job: { name: string; record?: SourceDirectory },
+  job: { name: string; record?: RunStore },
   run: () => Promise<PipelineResult>,
 ): Promise<void> {
-  const started = Date.now();
-  const record = (rows: number, requests: number, result: 'ok' | 'failed', message: string): void =>
-    job.record?.recordRun(job.name, {
-      started_at: new Date(started).toISOString(),
-      seconds: (Date.now() - started) / 1000,
-      rows,
-      requests,
-      result,
-      message,
-    });
+  const record = job.record?.begin(job.name, 'schedule', process.pid);
   try {
     const result = await run();
-    record(
-      result.tables.reduce((n, t) => n + t.rows, 0),
-      result.tap.requests,
-      'ok',
-      `${result.tables.length} table(s), scheduled`,
-    );
+    if (record)
+      job.record!.end(record, 'succeeded', {
+        requests: result.tap.requests,
+        rows: Object.fromEntries(result.tables.map((t) => [`${t.layer}.${t.table}`, t.rows])),
+      });
   } catch (error) {
-    record(0, 0, 'failed', redactor.redact(error instanceof Error ? error.message : String(error)));
+    const message = redactor.redact(error instanceof Error ? error.message : String(error));
+    if (record)
+      job.record!.end(
+        record,
+        error instanceof UserError && error.exitCode === 130 ? 'interrupted' : 'failed',
+        {
+          error: message,
+        },
+      );
     throw error;
   }
 }

@@ -9,6 +9,7 @@ import { CatalogLoader, type LoadedTable } from '../catalog/loader.js';
 import { CatalogStore } from '../catalog/store.js';
 import type { Logger } from '../log.js';
 import { parseState, unfinishedStreams } from '../singer/state.js';
+import type { BudgetSource } from '../tap/budgets.js';
 import { runSync, type ProgressEvent, type SyncSummary } from '../tap/sync.js';
 import { fullSyncScheduled, planLine } from './plan.js';
 import { stateForRun, syncSettingsOf } from './resume.js';
@@ -30,6 +31,8 @@ export interface PipelineOptions {
   /** Told, before the first record, what the run will be and cost (one line). */
   onPlan?: (line: string) => void;
   now?: () => Date;
+  /** Where the request budget comes from (a service lends one to the runs it starts). */
+  budget?: BudgetSource;
 }
 
 export interface PipelineResult {
@@ -86,6 +89,7 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
         now,
         ...(o.signal ? { signal: o.signal } : {}),
         ...(o.onProgress ? { onProgress: o.onProgress } : {}),
+        ...(o.budget ? { budget: o.budget } : {}),
       });
     } catch (error) {
       if (o.signal?.aborted && o.signal.reason instanceof InterruptedError) {

@@ -6,7 +6,7 @@
 import type { TapConfig } from '../config.js';
 import type { HistoryPage } from '../crypto/jwe.js';
 import { ApiClient } from '../http/client.js';
-import { RateLimiter } from '../http/limiter.js';
+import { RateLimiter, type Limiter } from '../http/limiter.js';
 import { readPages, type DayRange, type PageResult } from '../http/paging.js';
 import type { Logger } from '../log.js';
 import { isChild, type ReadStream } from '../streams/define.js';
@@ -20,7 +20,7 @@ export interface ReaderOptions {
   /** The limiter's burst (requests that may go at once after a quiet spell). */
   burst?: number;
   /** A limiter shared with other readers of the account (tap/budgets.ts); a reader's own otherwise. */
-  limiter?: RateLimiter;
+  limiter?: Limiter;
   /** Cap on the total retry time of one request, below the configured one (a quick check). */
   maxRetryMs?: number;
 }
@@ -35,7 +35,7 @@ export interface PagesOptions {
 }
 
 export class StreamReader {
-  readonly limiter: RateLimiter;
+  readonly limiter: Limiter;
   readonly client: ApiClient;
 
   constructor(private readonly o: ReaderOptions) {

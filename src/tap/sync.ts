@@ -23,7 +23,7 @@ import { streamByName } from '../streams/index.js';
 import { StreamOutputs } from './outputs.js';
 import { StreamReader } from './reader.js';
 import { accountOf } from './account.js';
-import { holdBudget } from './budgets.js';
+import { holdBudget, type BudgetSource } from './budgets.js';
 import {
   describePlan,
   planRun,
@@ -54,6 +54,8 @@ export interface SyncOptions {
   methods?: ReadonlyMap<string, ReplicationMethod>;
   /** A full pass of every incremental stream, whatever its bookmark says. */
   full?: boolean;
+  /** Where the request budget comes from (this process's per account, unless a service lends one). */
+  budget?: BudgetSource;
 }
 
 export interface SyncSummary {
@@ -104,7 +106,7 @@ export async function runSync(o: SyncOptions): Promise<SyncSummary> {
   const onAbort = (): void => run.abort(signal?.reason);
   if (signal?.aborted) onAbort();
   signal?.addEventListener('abort', onAbort, { once: true });
-  const budget = holdBudget(config, o.burst ?? 5);
+  const budget = (o.budget ?? holdBudget)(config, o.burst ?? 5);
   if (budget.shared) log.info('another sync of this account is running: the two share its request budget');
   const reader = new StreamReader({
     config,

@@ -15,13 +15,13 @@ import { checkConnection } from '../tap/check.js';
 import { describeCost, estimatePlan } from '../tap/estimate.js';
 import { STREAMS } from '../streams/index.js';
 import { bigints } from './pages.js';
-import type { RunManager } from './runs.js';
+import type { RunService } from '../runs/service.js';
 import type { SourceDirectory } from '../pipeline/directory.js';
 import { withCatalog } from './catalog.js';
 
 export interface ApiOptions {
   sources: SourceDirectory;
-  runs: RunManager;
+  runs: RunService;
   db: string;
   defaults: RawConfig;
   sandbox: RawConfig | undefined;
@@ -155,6 +155,12 @@ export function api(o: ApiOptions): Hono {
     return c.json({ ok: true });
   });
 
+  app.post('/sources/:name/stop', async (c) => {
+    const run = await o.runs.stop(c.req.param('name'));
+    if (!run) throw new UserError(`"${c.req.param('name')}" is not running`);
+    return c.json({ ok: true, status: run.status });
+  });
+
   app.post('/sources/:name/toggle', (c) => {
     const name = c.req.param('name');
     const raw = o.sources.raw(name);
@@ -165,7 +171,7 @@ export function api(o: ApiOptions): Hono {
   app.post('/sources/:name/delete', async (c) => {
     const name = c.req.param('name');
     const f = await form(c);
-    if (o.runs.running === name) throw new UserError(`"${name}" is running: wait for it to end`);
+    if (o.runs.isRunning(name)) throw new UserError(`"${name}" is running: wait for it to end`);
     if (f['drop_tables'] === true) {
       await CatalogStore.dropSource(o.db, name);
     }

@@ -10,7 +10,8 @@ import type { TableInfo, VersionInfo } from '../catalog/types.js';
 import type { RawConfig } from '../config.js';
 import { SETTINGS } from '../config.js';
 import type { StreamDefinition } from '../streams/define.js';
-import type { RunRecord } from '../pipeline/directory.js';
+import type { RunRecord } from '../runs/records.js';
+import { runLine } from './runs.js';
 
 type Html = ReturnType<typeof html>;
 
@@ -90,10 +91,9 @@ export function sourcesPage(rows: SourceRow[], created?: string): Html {
                   <td class="last">
                     ${
                       s.last
-                        ? html`${s.last.result === 'ok' ? '✓' : '✗'}
-                            ${s.last.started_at.replace('T', ' ').slice(0, 19)} UTC,
-                            ${s.last.seconds.toFixed(1)} s, ${s.last.rows} rows, ${s.last.requests} requests
-                            <div class="muted">${s.last.message}</div>`
+                        ? html`<span class="last-line">${runLine(s.last)}</span>
+                            <div class="muted">${s.last.error ?? s.last.note ?? ''}</div>
+                            <a href="/runs/${s.name}">history</a>`
                         : html`<span class="muted">never run: ready to run</span>`
                     }
                   </td>
@@ -107,11 +107,23 @@ export function sourcesPage(rows: SourceRow[], created?: string): Html {
                     >
                       ▶
                     </button>
+                    <button
+                      class="stop"
+                      data-action="stop"
+                      data-name="${s.name}"
+                      ${s.running ? '' : 'hidden'}
+                    >
+                      Stop
+                    </button>
                     <a href="/edit/${s.name}">edit</a>
                     <button class="link" data-action="delete" data-name="${s.name}">delete</button>
                   </td>
                 </tr>
-                <tr class="progress-row" data-progress-for="${s.name}" hidden>
+                <tr
+                  class="progress-row"
+                  data-progress-for="${s.name}"
+                  ${s.running ? 'data-running' : 'hidden'}
+                >
                   <td colspan="4">
                     <div class="progress"></div>
                     <pre class="summary"></pre>

@@ -19,7 +19,9 @@ import { redactor } from '../redact.js';
 import { api } from './api.js';
 import { withCatalog } from './catalog.js';
 import { catalogPage, inWords, sourcesPage, tablePage, wizardPage, type Column } from './pages.js';
-import { RunManager } from './runs.js';
+import type { RunService } from '../runs/service.js';
+import { runLine } from './runs.js';
+import { runsPage } from './runs-page.js';
 import { guard } from './security.js';
 import { SourceDirectory } from '../pipeline/directory.js';
 import { streamChoices } from './streams.js';
@@ -34,6 +36,8 @@ export interface UiOptions {
   defaults?: RawConfig;
   /** The sandbox's token and key, filled in on the server when a person ticks "use the sandbox's". */
   sandboxCredentials?: RawConfig;
+  /** Who runs the sources (conversas serve's): runs go on in their own processes, whatever the pages do. */
+  service: RunService;
 }
 
 export interface Ui {
@@ -51,7 +55,7 @@ export async function startUi(o: UiOptions): Promise<Ui> {
   const token = randomBytes(24).toString('base64url');
   redactor.add(token);
   const sources = new SourceDirectory(o.dir);
-  const runs = new RunManager(sources, o.db);
+  const runs = o.service;
   let port = 0;
   const app = new Hono();
   app.use(
@@ -80,8 +84,8 @@ export async function startUi(o: UiOptions): Promise<Ui> {
             description: String(raw['description'] ?? ''),
             schedule: raw['schedule'] as string | undefined,
             paused: raw['schedule_paused'] === true,
-            last: sources.runs(name)[0],
-            running: runs.running === name,
+            last: runs.records.list(name)[0],
+            running: runs.isRunning(name),
           };
         }),
         c.req.query('created'),
@@ -94,7 +98,7 @@ export async function startUi(o: UiOptions): Promise<Ui> {
     try {
       return [...new Set((await withCatalog(o.db, (s) => s.tables())).map((t) => t.layer))];
     } catch {
-      return []; // busy (a sync is running): the usual layer is offered
+      return []; // not published yet (the first sync has not switched): the usual layer is offered
     }
   };
   app.get('/new', async (c) =>
@@ -111,6 +115,11 @@ export async function startUi(o: UiOptions): Promise<Ui> {
     ),
   );
 
+  app.get('/runs/:name', (c) => {
+    const name = c.req.param('name');
+    if (!sources.names().includes(name)) return c.notFound();
+    return c.html(runsPage(name, runs.records.list(name), (run) => runs.records.readLog(run)));
+  });
   app.get('/catalog', async (c) => {
     if (!catalogExists(layoutOf(o.db))) return c.html(catalogPage([]));
     try {
@@ -142,7 +151,21 @@ export async function startUi(o: UiOptions): Promise<Ui> {
       let wake: (() => void) | undefined;
       let done = false;
       const stop = runs.watch(c.req.param('name'), (event) => {
-        queue.push(JSON.stringify(event));
+        // The page gets the run's line as the Sources page shows it, not the record to format again.
+        queue.push(
+          JSON.stringify(
+            event.type === 'done'
+              ? {
+                  type: 'done',
+                  ok: event.run.status === 'succeeded',
+                  status: event.run.status,
+                  summary: event.summary,
+                  line: runLine(event.run),
+                  error: event.run.error ?? event.run.note ?? null,
+                }
+              : event,
+          ),
+        );
         if (event.type === 'done') done = true;
         wake?.();
       });
@@ -174,7 +197,6 @@ export async function startUi(o: UiOptions): Promise<Ui> {
     launchUrl: `${url}?token=${token}`,
     port,
     close: async () => {
-      await runs.idle();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         // Pages left open keep their event streams: closed with the app.

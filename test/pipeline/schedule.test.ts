@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SourceDirectory } from '../../src/pipeline/directory.js';
+import { RunStore } from '../../src/runs/records.js';
 import { startSandbox } from '../../src/sandbox/index.js';
 import { STREAMS } from '../../src/streams/index.js';
 import { CONVERSAS_BIN, DAY, dayOf, runCli, sandboxOverrides } from '../helpers.js';
@@ -112,9 +113,10 @@ describe('conversas schedule --dir', () => {
       });
       const res = await runCli(CONVERSAS_BIN, ['schedule', '--dir', dir, '--max-runs', '1']);
       expect(res.code, res.stderr).toBe(0);
+      const runs = new RunStore(dir);
       for (const name of ['people', 'people_too', 'other'])
-        expect(sources.runs(name).map((r) => r.result)).toEqual(['ok']);
-      expect(sources.runs('paused')).toEqual([]);
+        expect(runs.list(name).map((r) => [r.status, r.trigger])).toEqual([['succeeded', 'schedule']]);
+      expect(runs.list('paused')).toEqual([]);
       // One catalog in the directory, with each source's tables.
       const tables = await runCli(CONVERSAS_BIN, ['tables', '--db', join(dir, 'conversas.duckdb')]);
       expect(tables.stdout).toMatch(/raw\s+contacts\s+contacts\s+20\s+1/);
@@ -124,8 +126,8 @@ describe('conversas schedule --dir', () => {
       expect(tables.stdout).not.toMatch(/flows/);
       // At once: every run began before any other ended.
       const spans = ['people', 'people_too', 'other'].map((name) => {
-        const r = sources.runs(name)[0]!;
-        return [Date.parse(r.started_at), Date.parse(r.started_at) + r.seconds * 1000] as const;
+        const r = runs.list(name)[0]!;
+        return [Date.parse(r.started_at), Date.parse(r.ended_at!)] as const;
       });
       const lastStart = Math.max(...spans.map((s) => s[0]));
       const firstEnd = Math.min(...spans.map((s) => s[1]));

@@ -11,6 +11,7 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/log.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
+import { RunService } from '../../src/runs/service.js';
 import { startUi, type Ui } from '../../src/ui/server.js';
 import { DAY, dayOf, secretsOf } from '../helpers.js';
 
@@ -34,6 +35,7 @@ beforeAll(async () => {
     dir,
     db: join(dir, 'conversas.duckdb'),
     log: silentLogger,
+    service: new RunService({ root: dir, db: join(dir, 'conversas.duckdb'), log: silentLogger }),
     defaults: { api_url: sb.url, requests_per_minute: 100_000, retry_backoff_seconds: 0.01 },
   });
   browser = await chromium.launch({
@@ -155,8 +157,8 @@ describe('conversas ui', () => {
     );
     expect(await textOf(page, '[data-progress-for=principal] .summary')).toMatch(/rd_contacts/);
     // The last run, in the source's row, without a reload.
-    expect(await textOf(page, '[data-source=principal] .last')).toMatch(
-      /^✓ .* UTC, [\d.]+ s, \d+ rows, \d+ requests/,
+    expect(await textOf(page, '[data-source=principal] .last-line')).toMatch(
+      /^✓ succeeded .* UTC, [\d.]+ s, \d+ rows, \d+ requests \(manual\)/,
     );
     await shot(page, 'sources-run');
 

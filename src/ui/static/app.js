@@ -180,6 +180,8 @@ if (wizard) {
 function watch(name) {
   const row = $(`[data-progress-for="${name}"]`);
   row.hidden = false;
+  row.dataset.watching = '';
+  $(`[data-action=stop][data-name="${name}"]`).hidden = false;
   const progress = $('.progress', row);
   const summary = $('.summary', row);
   const streams = new Map();
@@ -206,14 +208,23 @@ function watch(name) {
       summary.textContent += `${event.line}\n`;
     } else if (event.type === 'done') {
       source.close();
-      const { last } = event;
-      $(`[data-source="${name}"] .last`).textContent =
-        `${last.result === 'ok' ? '✓' : '✗'} ${last.started_at.replace('T', ' ').slice(0, 19)} UTC, ` +
-        `${last.seconds.toFixed(1)} s, ${last.rows} rows, ${last.requests} requests`;
+      // The server sends the run's line as the Sources page shows it.
+      const last = $(`[data-source="${name}"] .last`);
+      const line = document.createElement('span');
+      line.className = 'last-line';
+      line.textContent = event.line;
+      const why = document.createElement('div');
+      why.className = 'muted';
+      why.textContent = event.error ?? '';
+      const history = document.createElement('a');
+      history.href = `/runs/${encodeURIComponent(name)}`;
+      history.textContent = 'history';
+      last.replaceChildren(line, why, history);
       $(`[data-action=run][data-name="${name}"]`).disabled = false;
-      summary.textContent += `${event.ok ? 'done' : 'failed'}:\n${event.summary}`;
+      $(`[data-action=stop][data-name="${name}"]`).hidden = true;
+      summary.textContent += `${event.ok ? 'done' : event.status}:\n${event.summary}`;
       row.classList.add(event.ok ? 'ok' : 'failed');
-      row.dataset.done = event.ok ? 'ok' : 'failed';
+      row.dataset.done = event.ok ? 'ok' : event.status;
     }
   };
 }
@@ -227,6 +238,12 @@ document.addEventListener('click', async (e) => {
       return alert(result.error);
     }
     watch(name);
+  }
+  if (action === 'stop') {
+    e.target.disabled = true;
+    const result = await call(`/api/sources/${encodeURIComponent(name)}/stop`, {});
+    e.target.disabled = false;
+    if (!result.ok) return alert(result.error);
   }
   if (action === 'toggle') {
     await call(`/api/sources/${encodeURIComponent(name)}/toggle`, {});
@@ -265,3 +282,7 @@ document.addEventListener('click', async (e) => {
     out.append(table);
   }
 });
+
+// A run going on when the page opens (another tab started it, or the page was reloaded): follow it.
+for (const row of document.querySelectorAll('[data-progress-for][data-running]'))
+  watch(row.dataset.progressFor);

@@ -1,0 +1,107 @@
+/**
+ * `conversas serve`: the one long-running process of a directory: every source on its own schedule, runs asked
+ * for by `conversas run` / `stop` (over the directory's socket) or by the web app, each run in a process of its
+ * own, recorded with its log; at start, runs a previous service left unfinished are resumed.
+ */
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { Command } from 'commander';
+import { ConfigError, UserError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { startDemo } from '../pipeline/demo.js';
+import { serveControl } from '../runs/control.js';
+import { RunService } from '../runs/service.js';
+import { Schedules } from '../runs/schedules.js';
+
+export interface ServeOptions {
+  dir: string;
+  db?: string;
+  port: string;
+  ui: boolean;
+  sandbox?: boolean;
+}
+
+export function serveCommand(log: Logger): Command {
+  return new Command('serve')
+    .description(
+      'run the sources of a directory on their schedules, take `conversas run`/`stop` requests, and serve the web app; runs left unfinished by a previous service are resumed',
+    )
+    .option(
+      '--dir <dir>',
+      'directory of the sources (<dir>/sources/*.json), runs and, by default, the catalog',
+      '.',
+    )
+    .option('--db <file>', 'DuckDB catalog file (default <dir>/conversas.duckdb)')
+    .option('--port <n>', 'web app port on 127.0.0.1 (0 picks a free one)', '8790')
+    .option('--no-ui', 'no web app: schedules and run requests only')
+    .option('--sandbox', 'also start the API simulator; sources may use its URL, token and key')
+    .action((opts: ServeOptions) => serveDirectory(opts, log));
+}
+
+/** The service of a directory until SIGINT/SIGTERM (`conversas serve`, and `conversas ui`, its web face). */
+export async function serveDirectory(opts: ServeOptions, log: Logger): Promise<void> {
+  const port = Number(opts.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new ConfigError('--port must be a port number');
+  const dir = resolve(opts.dir);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const db = opts.db ?? join(dir, 'conversas.duckdb');
+  const demo = opts.sandbox ? await startDemo() : undefined;
+  const service: RunService = new RunService({
+    root: dir,
+    db,
+    log,
+    // Only a source made to try the sandbox runs on it; its URL, token and key are this launch's.
+    overrides: (name) => (demo && service.sources.raw(name)['sandbox'] === true ? demo.overrides : {}),
+  });
+  const control = await serveControl(dir, service);
+  const schedules = new Schedules(service, log);
+  let ui: { launchUrl: string; close(): Promise<void> } | undefined;
+  try {
+    if (opts.ui) {
+      const { startUi } = await import('../ui/server.js');
+      ui = await startUi({
+        dir,
+        db,
+        port,
+        log,
+        service,
+        ...(demo
+          ? {
+              defaults: {
+                api_url: demo.sandbox.url,
+                requests_per_minute: demo.overrides['requests_per_minute'],
+              },
+              sandboxCredentials: {
+                access_token: demo.overrides['access_token'],
+                private_key_jwk: demo.overrides['private_key_jwk'],
+              },
+            }
+          : {}),
+      }).catch((error: NodeJS.ErrnoException) => {
+        if (error.code === 'EADDRINUSE')
+          throw new UserError(`port ${port} is in use: pass another --port (0 picks a free one)`);
+        throw error;
+      });
+    }
+    if (demo) process.stderr.write(`${demo.notice}\n`);
+    schedules.start();
+    await service.recover();
+    process.stdout.write(
+      `conversas serve: ${dir}` +
+        (ui ? `; open ${ui.launchUrl}\n(the link carries this launch's token)` : '') +
+        `\n(SIGINT/SIGTERM stops; runs going on are interrupted and resumed at the next start)\n`,
+    );
+    await new Promise<void>((done) => {
+      process.once('SIGINT', done);
+      process.once('SIGTERM', done);
+    });
+    log.info('stopping: runs going on are interrupted, to resume at the next start');
+  } finally {
+    schedules.stop();
+    await service.shutdown();
+    await control.close();
+    await ui?.close();
+    await demo?.sandbox.close();
+  }
+}

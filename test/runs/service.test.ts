@@ -1,0 +1,177 @@
+/**
+ * The run service: runs in processes of their own, recorded with their logs; two sources at once; one source
+ * never twice at once; a stop leaves the tables as they were and the next run resumes; runs of one account share
+ * its budget across processes.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { silentLogger } from '../../src/log.js';
+import { SourceDirectory } from '../../src/pipeline/directory.js';
+import { RunService, type RunEvent } from '../../src/runs/service.js';
+import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
+import { STREAMS } from '../../src/streams/index.js';
+import { DAY, dayOf, expectNoSecrets, queryCatalog, sandboxOverrides } from '../helpers.js';
+
+const only = (names: string[]) =>
+  Object.fromEntries(STREAMS.map((s) => [s.name, { selected: names.includes(s.name) }]));
+
+/** Resolves with the first event of the source's run that `match` accepts. */
+const eventOf = <T extends RunEvent>(
+  service: RunService,
+  source: string,
+  match: (e: RunEvent) => e is T,
+): Promise<T> =>
+  new Promise((resolve) => {
+    const stop = service.watch(source, (e) => {
+      if (!match(e)) return;
+      queueMicrotask(() => stop());
+      resolve(e);
+    });
+  });
+const isDone = (e: RunEvent): e is Extract<RunEvent, { type: 'done' }> => e.type === 'done';
+
+describe('RunService', () => {
+  let sb: Sandbox;
+  beforeAll(async () => {
+    sb = await startSandbox({ world: { seed: 31, contacts: 40 }, requestsPerMinute: 0 });
+  });
+  afterAll(() => sb.close());
+
+  it('runs two sources at once in their own processes, records them with their logs, and refuses a second run of one', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'runs-'));
+    const sources = new SourceDirectory(dir);
+    const config = sandboxOverrides(sb, dayOf(sb.world.now - 30 * DAY), dayOf(sb.world.now - DAY));
+    sources.save({ name: 'first', config, table_prefix: 'first_', streams: only(['contacts', 'messages']) });
+    sources.save({
+      name: 'second',
+      config,
+      table_prefix: 'second_',
+      streams: only(['contacts', 'employees']),
+    });
+    const db = join(dir, 'conversas.duckdb');
+    const service = new RunService({ root: dir, db, log: silentLogger });
+    const first = service.start('first');
+    const second = service.start('second');
+    expect(first.pid).not.toBe(second.pid);
+    expect(first.pid).not.toBe(process.pid);
+    expect(service.isRunning('first') && service.isRunning('second')).toBe(true);
+    expect(() => service.start('first')).toThrow(/"first" is running already/);
+    const ended = await Promise.all([service.finished('first'), service.finished('second')]);
+    expect(
+      ended.map((r) => r?.status),
+      JSON.stringify(ended),
+    ).toEqual(['succeeded', 'succeeded']);
+    expect(ended[0]!.rows['raw.first_contacts']).toBe(40);
+    expect(ended[0]!.requests).toBeGreaterThan(40);
+    // At once: each began before the other ended.
+    expect(Date.parse(ended[0]!.started_at)).toBeLessThan(Date.parse(ended[1]!.ended_at!));
+    expect(Date.parse(ended[1]!.started_at)).toBeLessThan(Date.parse(ended[0]!.ended_at!));
+    const views = await queryCatalog(
+      db,
+      `SELECT view_name FROM duckdb_views() WHERE schema_name = 'raw' ORDER BY 1`,
+    );
+    expect(views.map((t) => t['view_name'])).toEqual([
+      'first_contacts',
+      'first_messages',
+      'second_contacts',
+      'second_employees',
+    ]);
+    // The records and logs: newest first, a log per run, never a secret.
+    expect(
+      service.records
+        .list()
+        .map((r) => r.source)
+        .sort(),
+    ).toEqual(['first', 'second']);
+    const log = service.records.readLog(ended[0]!);
+    expect(log).toMatch(/INFO contacts: 40 records/);
+    expectNoSecrets(sb, log, JSON.stringify(service.records.list()));
+    // A late watcher gets the ended run's outcome at once.
+    expect((await eventOf(service, 'first', isDone)).run.status).toBe('succeeded');
+  }, 60_000);
+
+  it('stops a run within 5 s leaving the tables as they were; the next run resumes and completes', async () => {
+    // About 25 s of requests at 300 a minute: long enough to stop in the middle.
+    const slow = await startSandbox({ world: { seed: 33, contacts: 120 }, requestsPerMinute: 0 });
+    try {
+      const dir = mkdtempSync(join(tmpdir(), 'runs-stop-'));
+      const sources = new SourceDirectory(dir);
+      const base = sandboxOverrides(slow, dayOf(slow.world.now - 30 * DAY), dayOf(slow.world.now - DAY));
+      sources.save({ name: 'people', config: base, streams: only(['contacts', 'messages']) });
+      const db = join(dir, 'conversas.duckdb');
+      const service = new RunService({ root: dir, db, log: silentLogger });
+      service.start('people');
+      expect((await service.finished('people'))?.status).toBe('succeeded');
+      const before = await queryCatalog(db, `SELECT count(*)::INT AS n FROM raw.messages`);
+
+      sources.save(
+        {
+          name: 'people',
+          config: { ...base, requests_per_minute: 300 },
+          streams: only(['contacts', 'messages']),
+        },
+        'people',
+      );
+      service.start('people', 'full-sync');
+      await eventOf(
+        service,
+        'people',
+        (e): e is RunEvent =>
+          e.type === 'progress' && e.progress.stream === 'messages' && e.progress.records > 0,
+      );
+      const asked = Date.now();
+      const stopped = await service.stop('people');
+      expect(Date.now() - asked).toBeLessThan(5000);
+      expect(stopped?.status).toBe('stopped');
+      expect(stopped?.trigger).toBe('full-sync');
+      expect(await queryCatalog(db, `SELECT count(*)::INT AS n FROM raw.messages`)).toEqual(before);
+      const versions = await queryCatalog(
+        db,
+        `SELECT max(version)::INT AS v FROM _conversas.versions WHERE table_name = 'messages' AND status = 'current'`,
+      );
+      expect(versions).toEqual([{ v: 1 }]);
+
+      sources.save({ name: 'people', config: base, streams: only(['contacts', 'messages']) }, 'people');
+      service.start('people', 'full-sync');
+      const resumed = await service.finished('people');
+      expect(resumed?.status).toBe('succeeded');
+      expect(service.records.readLog(resumed!)).toMatch(/resum/i);
+      expect(service.records.list('people').map((r) => r.status)).toEqual([
+        'succeeded',
+        'stopped',
+        'succeeded',
+      ]);
+    } finally {
+      await slow.close();
+    }
+  }, 120_000);
+
+  it('lends one budget to the runs of one account: two runs in two processes, not one 429', async () => {
+    const limited = await startSandbox({
+      world: { seed: 35, contacts: 20 },
+      requestsPerMinute: 240,
+      burst: 10,
+    });
+    try {
+      const dir = mkdtempSync(join(tmpdir(), 'runs-budget-'));
+      const sources = new SourceDirectory(dir);
+      const config = {
+        ...sandboxOverrides(limited, dayOf(limited.world.now - 30 * DAY), dayOf(limited.world.now - DAY)),
+        requests_per_minute: 240,
+      };
+      sources.save({ name: 'one', config, streams: only(['contacts', 'messages']) });
+      sources.save({ name: 'two', config, table_prefix: 'two_', streams: only(['contacts', 'messages']) });
+      const service = new RunService({ root: dir, db: join(dir, 'conversas.duckdb'), log: silentLogger });
+      service.start('one');
+      service.start('two');
+      const ended = await Promise.all([service.finished('one'), service.finished('two')]);
+      expect(ended.map((r) => r?.status)).toEqual(['succeeded', 'succeeded']);
+      expect(limited.counters.total).toBeGreaterThan(40);
+      expect(limited.counters.rateLimited).toBe(0);
+    } finally {
+      await limited.close();
+    }
+  }, 120_000);
+});
