@@ -19,6 +19,8 @@ const { DuckDBInstance } = createRequire(import.meta.url)(
 export interface TableLocation extends TableInfo {
   /** The folder of the current version's Parquet files. */
   parquet: string | null;
+  /** The source whose syncs write it. */
+  source: string | null;
 }
 
 export class CatalogReader {
@@ -72,7 +74,7 @@ export class CatalogReader {
 
   async tables(): Promise<TableLocation[]> {
     const rows = await this.rows(
-      `SELECT layer, folder, table_name, stream, rows, version, activated_at::VARCHAR AS last_sync, location FROM ${META}.versions WHERE status = 'current' ORDER BY layer, table_name`,
+      `SELECT layer, folder, table_name, stream, rows, version, activated_at::VARCHAR AS last_sync, location, source FROM ${META}.versions WHERE status = 'current' ORDER BY layer, table_name`,
     );
     return rows.map((r) => ({
       layer: String(r['layer']),
@@ -83,6 +85,7 @@ export class CatalogReader {
       version: Number(r['version']),
       last_sync: String(r['last_sync']),
       parquet: (r['location'] as string | null) ?? null,
+      source: (r['source'] as string | null) ?? null,
     }));
   }
 

@@ -51,8 +51,8 @@ export async function serveDirectory(opts: ServeOptions, log: Logger): Promise<v
     root: dir,
     db,
     log,
-    // Only a source made to try the sandbox runs on it; its URL, token and key are this launch's.
-    overrides: (name) => (demo && service.sources.raw(name)['sandbox'] === true ? demo.overrides : {}),
+    // Only a source made to try the sandbox runs on it, with this launch's URL, token and key.
+    ...(demo ? { sandbox: demo.overrides } : {}),
   });
   const control = await serveControl(dir, service);
   const schedules = new Schedules(service, log);
@@ -68,14 +68,8 @@ export async function serveDirectory(opts: ServeOptions, log: Logger): Promise<v
         service,
         ...(demo
           ? {
-              defaults: {
-                api_url: demo.sandbox.url,
-                requests_per_minute: demo.overrides['requests_per_minute'],
-              },
-              sandboxCredentials: {
-                access_token: demo.overrides['access_token'],
-                private_key_jwk: demo.overrides['private_key_jwk'],
-              },
+              // A source that does not tick "use the sandbox" is a real one: it gets none of the sandbox's settings.
+              sandboxCredentials: demo.overrides,
             }
           : {}),
       }).catch((error: NodeJS.ErrnoException) => {

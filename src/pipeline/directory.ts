@@ -7,13 +7,16 @@ import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, wr
 import { join } from 'node:path';
 import { SETTINGS, validateConfig, type RawConfig, type SettingName } from '../config.js';
 import { ConfigError } from '../errors.js';
-import { parseSource, selectedStreams, type Source } from './source.js';
+import { SANDBOX_SOURCE } from '../catalog/switch.js';
+import { parseSource, selectedStreams, tableFor, type Source } from './source.js';
 
 const SECRETS = (Object.keys(SETTINGS) as SettingName[]).filter((k) => SETTINGS[k].secret === true);
 const NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
 export class SourceDirectory {
   readonly dir: string;
+  /** The running sandbox's URL, token and key, while a save checks sources made to try it. */
+  private sandbox: RawConfig | undefined;
 
   constructor(root: string) {
     this.dir = join(root, 'sources');
@@ -43,10 +46,28 @@ export class SourceDirectory {
 
   /**
    * Checks a source as `conversas sync` would, then writes it (mode 0600). Secrets left empty keep the values
-   * already saved, so an edit never needs them again.
+   * already saved, so an edit never needs them again. Refused besides: the demo's name, a new name for a source
+   * (its tables, state and runs are kept under its name), and a table another source of the directory writes,
+   * or that `owners` (the catalog's tables, `layer.name` → source) says another source holds. A source made to
+   * try the sandbox (`"sandbox": true`) keeps no URL, token or key: they are the running sandbox's (`sandbox`),
+   * given at run time (runs/service.ts).
    */
-  save(raw: RawConfig, replacing?: string): Source {
+  save(
+    raw: RawConfig,
+    replacing?: string,
+    o: { owners?: ReadonlyMap<string, string | null>; sandbox?: RawConfig } = {},
+  ): Source {
+    this.sandbox = o.sandbox;
+    const owners = o.owners;
     const name = String(raw['name'] ?? '');
+    if (name === SANDBOX_SOURCE)
+      throw new ConfigError(
+        `"${SANDBOX_SOURCE}" is the demo's name (conversas sync --sandbox): choose another`,
+      );
+    if (replacing !== undefined && replacing !== name)
+      throw new ConfigError(
+        `a source's name is fixed once it is made ("${replacing}"): its tables, state and runs are kept under it; make a new source for another name`,
+      );
     const previous = replacing && existsSync(this.fileOf(replacing)) ? this.raw(replacing) : undefined;
     const config = { ...((raw['config'] as RawConfig | undefined) ?? {}) };
     const before = (previous?.['config'] ?? {}) as RawConfig;
@@ -57,15 +78,51 @@ export class SourceDirectory {
     const source = parseSource(complete, this.dir);
     if (source.name !== name) throw new ConfigError('the source needs a name');
     // What `conversas sync` would refuse is refused before anything is written.
-    selectedStreams(source, validateConfig(source.config));
+    const tables = this.tablesOf(source, complete);
     if (replacing !== name && existsSync(this.fileOf(name)))
       throw new ConfigError(`a source named "${name}" exists already`);
+    for (const other of this.names()) {
+      if (other === name) continue;
+      let theirs: string[];
+      try {
+        theirs = this.tablesOf(this.read(other), this.raw(other));
+      } catch {
+        continue; // a source that cannot run writes nothing
+      }
+      const shared = tables.find((t) => theirs.includes(t));
+      if (shared)
+        throw new ConfigError(
+          `${shared} is written by source "${other}" already: choose another layer, folder or table prefix`,
+        );
+    }
+    for (const table of tables) {
+      const owner = owners?.get(table);
+      if (owner && owner !== name && owner !== SANDBOX_SOURCE)
+        throw new ConfigError(
+          `${table} holds the data of source "${owner}" in the catalog: choose another layer, folder or table prefix`,
+        );
+    }
     mkdirSync(this.dir, { recursive: true, mode: 0o700 });
     const file = this.fileOf(name);
     writeFileSync(file, JSON.stringify(complete, null, 2) + '\n', { mode: 0o600 });
     chmodSync(file, 0o600);
-    if (replacing && replacing !== name) this.remove(replacing);
     return source;
+  }
+
+  /** The tables (`layer.name`) a source's sync writes; throws what `conversas sync` would refuse. */
+  private tablesOf(source: Source, raw: RawConfig): string[] {
+    let config = source.config;
+    if (raw['sandbox'] === true) {
+      if (!this.sandbox)
+        throw new ConfigError(
+          `"${source.name}" runs on the sandbox: it can be checked and run only while one runs (conversas serve --sandbox)`,
+        );
+      config = { ...config, ...this.sandbox };
+    }
+    return selectedStreams(source, validateConfig(config)).map((stream) => {
+      const t = tableFor(source, stream);
+      return `${t.layer}.${t.name}`;
+    });
   }
 
   remove(name: string): void {

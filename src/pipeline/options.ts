@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { readConfigSources } from '../config.js';
 import { ConfigError } from '../errors.js';
 import { SANDBOX_SOURCE } from '../catalog/store.js';
-import { parseSource, readSource, type Source } from './source.js';
+import { checkLayer, parseSource, readSource, type Source } from './source.js';
 
 export const DEFAULT_DB = './conversas.duckdb';
 export const DEFAULT_SOURCE = './conversas.json';
@@ -36,7 +36,7 @@ export function withNamingOptions(command: Command): Command {
 }
 
 export function applyNaming(source: Source, opts: NamingOptions): Source {
-  if (opts.layer !== undefined) source.layer = opts.layer;
+  if (opts.layer !== undefined) source.layer = checkLayer('--layer', opts.layer);
   if (opts.folder !== undefined) source.folder = opts.folder;
   if (opts.prefix !== undefined) source.table_prefix = opts.prefix;
   if (opts.retentionDays !== undefined) {

@@ -9,6 +9,7 @@ import { ConfigError } from '../errors.js';
 import type { TableTarget } from '../catalog/store.js';
 import type { ReplicationMethod } from '../singer/catalog.js';
 import { isRunnable, STREAMS } from '../streams/index.js';
+import { checkSelection } from '../tap/sync.js';
 
 export interface StreamSettings {
   selected?: boolean;
@@ -39,6 +40,16 @@ const IDENT = /^[a-z_][a-z0-9_]*$/;
 const MAX_NAME = 63;
 /** The catalog's own schemas. */
 const RESERVED = /^_conversas/;
+/** Schemas and catalogs DuckDB keeps for itself: a layer of that name would fail only when the sync switches. */
+const DUCKDB_OWN = new Set(['information_schema', 'pg_catalog', 'main', 'temp', 'system']);
+
+/** A layer: a valid name, neither the catalog's nor DuckDB's own. */
+export function checkLayer(kind: string, value: string): string {
+  checkName(kind, value);
+  if (DUCKDB_OWN.has(value))
+    throw new ConfigError(`${kind} "${value}" is one of DuckDB's own schemas: choose another (e.g. raw)`);
+  return value;
+}
 
 function checkName(kind: string, value: string, kindOfName = 'name'): string {
   if (!IDENT.test(value) || value.length > MAX_NAME) {
@@ -119,7 +130,7 @@ export function parseSource(
     name: typeof raw['name'] === 'string' ? checkName('name', raw['name'], 'source name') : defaultName,
     description,
     config,
-    layer: checkName('layer', String(raw['layer'] ?? 'raw')),
+    layer: checkLayer('layer', String(raw['layer'] ?? 'raw')),
     folder: String(raw['folder'] ?? ''),
     table_prefix: String(raw['table_prefix'] ?? ''),
     retention_days: retention,
@@ -143,7 +154,7 @@ export function readSource(path: string): Source {
 /** Where a stream lands: layer (a schema) and name = folder + table_prefix + table. */
 export function tableFor(source: Source, stream: string): TableTarget {
   const settings = source.streams[stream] ?? {};
-  const layer = checkName(`streams.${stream}.layer`, settings.layer ?? source.layer);
+  const layer = checkLayer(`streams.${stream}.layer`, settings.layer ?? source.layer);
   const folder = settings.folder ?? source.folder;
   const name = checkName(
     `table name for ${stream}`,
@@ -169,7 +180,14 @@ export function selectedStreams(source: Source, config: TapConfig): string[] {
         `streams.${name}.sync: ${name} is full_table only${stream.fullTableOnly ? ` (${stream.fullTableOnly})` : ''}`,
       );
   }
-  return STREAMS.filter((s) => source.streams[s.name]?.selected ?? isRunnable(s, config)).map((s) => s.name);
+  const selected = STREAMS.filter((s) => source.streams[s.name]?.selected ?? isRunnable(s, config)).map(
+    (s) => s.name,
+  );
+  if (selected.length === 0)
+    throw new ConfigError('no stream is selected: select at least one (streams.<name>.selected)');
+  // What the tap would refuse (a stream whose settings are missing) is refused here, before any request.
+  checkSelection(selected, config);
+  return selected;
 }
 
 /** The replication method of each stream the source syncs incrementally. */

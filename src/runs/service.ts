@@ -44,8 +44,8 @@ export interface RunServiceOptions {
   root: string;
   db: string;
   log: Logger;
-  /** Tap config merged over a source's at run time (the sandbox's URL, token and key for a sandbox source). */
-  overrides?: (source: string) => RawConfig;
+  /** The running sandbox's URL, token and key: merged at run time into a source made to try it. */
+  sandbox?: RawConfig;
 }
 
 export class RunService {
@@ -75,6 +75,11 @@ export class RunService {
   start(source: string, trigger: RunTrigger = 'manual', resuming?: RunRecord): RunRecord {
     if (this.active.has(source)) throw new UserError(`"${source}" is running already`);
     this.sources.read(source); // a source that cannot run is refused here, not in the run
+    const onSandbox = this.sources.raw(source)['sandbox'] === true;
+    if (onSandbox && !this.o.sandbox)
+      throw new UserError(
+        `"${source}" runs on the sandbox, and none runs here: start the service with --sandbox (conversas serve --sandbox)`,
+      );
     const child = fork(WORKER, [], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], serialization: 'json' });
     const record = resuming
       ? this.records.update(resuming, {
@@ -162,7 +167,7 @@ export class RunService {
       root: this.o.root,
       source,
       db: this.o.db,
-      overrides: this.o.overrides?.(source) ?? {},
+      overrides: onSandbox ? this.o.sandbox! : {},
       full: record.trigger === 'full-sync',
     };
     child.send(start);

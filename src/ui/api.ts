@@ -18,6 +18,8 @@ import { bigints } from './pages.js';
 import type { RunService } from '../runs/service.js';
 import type { SourceDirectory } from '../pipeline/directory.js';
 import { withCatalog } from './catalog.js';
+import { catalogExists } from '../catalog/catalog-file.js';
+import { layoutOf } from '../catalog/layout.js';
 
 export interface ApiOptions {
   sources: SourceDirectory;
@@ -40,14 +42,26 @@ function configOf(form: Form, o: ApiOptions): RawConfig {
   const config: RawConfig = { ...o.defaults, ...saved };
   for (const key of ['access_token', 'private_key_jwk', 'start_date'] as const)
     if (text(form[key])) config[key] = text(form[key]);
-  if (form['use_sandbox'] === true && o.sandbox) Object.assign(config, o.sandbox);
+  if (usesSandbox(form, o)) Object.assign(config, o.sandbox);
   if (text(form['full_sync_every_days']) !== '')
     config['full_sync_every_days'] = Number(form['full_sync_every_days']);
   return config;
 }
 
+/** Whether the form's source runs on the sandbox (ticked now, or made so). */
+const usesSandbox = (form: Form, o: ApiOptions): boolean =>
+  o.sandbox !== undefined &&
+  (form['use_sandbox'] === true ||
+    (text(form['editing']) !== '' && o.sources.raw(text(form['editing']))['sandbox'] === true));
+
+/** What a sandbox source keeps of its config: not the sandbox's URL, token or key, which change every launch. */
+const SANDBOX_SETTINGS = ['api_url', 'access_token', 'private_key_jwk', 'requests_per_minute'];
+
 /** The source file a form describes. */
 function sourceOf(form: Form, o: ApiOptions): RawConfig {
+  const sandbox = usesSandbox(form, o);
+  const config = configOf(form, o);
+  if (sandbox) for (const key of SANDBOX_SETTINGS) delete config[key];
   const selected = new Set(Array.isArray(form['streams']) ? form['streams'].map(String) : []);
   const streams: Record<string, Record<string, unknown>> = {};
   for (const s of STREAMS) {
@@ -65,7 +79,8 @@ function sourceOf(form: Form, o: ApiOptions): RawConfig {
   return {
     name: text(form['name']),
     description: typeof form['description'] === 'string' ? form['description'] : '',
-    config: configOf(form, o),
+    ...(sandbox ? { sandbox: true } : {}),
+    config,
     layer: layer || 'raw',
     folder: text(form['folder']),
     table_prefix: text(form['table_prefix']),
@@ -146,7 +161,14 @@ export function api(o: ApiOptions): Hono {
     const f = await form(c);
     const raw = sourceOf(f, o);
     const editing = text(f['editing']) || undefined;
-    const source = o.sources.save(raw, editing);
+    // The catalog's tables and who writes them: a table of another source is refused now, not at the switch.
+    const owners = catalogExists(layoutOf(o.db))
+      ? new Map((await withCatalog(o.db, (s) => s.tables())).map((t) => [`${t.layer}.${t.table}`, t.source]))
+      : undefined;
+    const source = o.sources.save(raw, editing, {
+      ...(owners ? { owners } : {}),
+      ...(o.sandbox ? { sandbox: o.sandbox } : {}),
+    });
     return c.json({ ok: true, name: source.name });
   });
 

@@ -191,8 +191,9 @@ export function wizardPage(o: {
             ${
               o.sandbox
                 ? html`<label class="inline"
-                    ><input type="checkbox" name="use_sandbox" /> use the sandbox's token and key (the app
-                    fills them in on the server)</label
+                    ><input type="checkbox" name="use_sandbox" ${e['sandbox'] === true ? 'checked' : ''} />
+                    run it on the sandbox (its address, token and key are filled in at each run, never
+                    saved)</label
                   >`
                 : ''
             }
@@ -299,8 +300,15 @@ export function wizardPage(o: {
           'Source',
           html`<label
               >Name (lowercase letters, digits, _)
-              <input name="name" value="${String(e['name'] ?? '')}" required />
+              <input name="name" value="${String(e['name'] ?? '')}" required ${editing ? 'readonly' : ''} />
             </label>
+            ${
+              editing
+                ? html`<p class="muted" data-note="name">
+                    A source's name is fixed once it is made: its tables, state and runs are kept under it.
+                  </p>`
+                : ''
+            }
             <label
               >Description <span class="counter" data-counter="description">0/140</span>
               <input name="description" maxlength="140" value="${String(e['description'] ?? '')}" />

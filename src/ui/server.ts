@@ -34,7 +34,7 @@ export interface UiOptions {
   log: Logger;
   /** Tap config every new source starts with (the sandbox's URL and budget when the app runs on it). */
   defaults?: RawConfig;
-  /** The sandbox's token and key, filled in on the server when a person ticks "use the sandbox's". */
+  /** The sandbox's URL, token and key, filled in on the server for a source made to try it (never saved in it). */
   sandboxCredentials?: RawConfig;
   /** Who runs the sources (conversas serve's): runs go on in their own processes, whatever the pages do. */
   service: RunService;

@@ -174,4 +174,47 @@ describe('RunService', () => {
       await limited.close();
     }
   }, 120_000);
+
+  it("a source made to try the sandbox keeps none of its settings and runs on the next launch's sandbox", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'runs-sandbox-'));
+    const sources = new SourceDirectory(dir);
+    const db = join(dir, 'conversas.duckdb');
+    const launch = (world: Sandbox) => ({
+      api_url: world.url,
+      access_token: world.token,
+      private_key_jwk: world.jwk.current,
+      requests_per_minute: 1_000_000,
+    });
+    const raw = {
+      name: 'trying',
+      sandbox: true,
+      config: { start_date: dayOf(sb.world.now - 30 * DAY) },
+      streams: only(['contacts']),
+    };
+    expect(() => sources.save(raw)).toThrow(
+      /runs on the sandbox: it can be checked and run only while one runs/,
+    );
+    sources.save(raw, undefined, { sandbox: launch(sb) });
+    const saved = JSON.stringify(sources.raw('trying'));
+    for (const key of ['api_url', 'access_token', 'private_key_jwk']) expect(saved).not.toContain(key);
+    expectNoSecrets(sb, saved);
+
+    const first = new RunService({ root: dir, db, log: silentLogger, sandbox: launch(sb) });
+    first.start('trying');
+    expect((await first.finished('trying'))?.status).toBe('succeeded');
+    // The next launch: another sandbox, at another address.
+    const next = await startSandbox({ world: { seed: 37, contacts: 25 }, requestsPerMinute: 0 });
+    try {
+      expect(next.url).not.toBe(sb.url);
+      const second = new RunService({ root: dir, db, log: silentLogger, sandbox: launch(next) });
+      second.start('trying');
+      const run = await second.finished('trying');
+      expect(run?.status, run?.error ?? '').toBe('succeeded');
+      expect(run?.rows['raw.contacts']).toBe(25);
+    } finally {
+      await next.close();
+    }
+    const without = new RunService({ root: dir, db, log: silentLogger });
+    expect(() => without.start('trying')).toThrow(/runs on the sandbox, and none runs here/);
+  }, 60_000);
 });

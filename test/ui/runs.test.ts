@@ -51,11 +51,16 @@ async function recordsShown(page: Page, stream: string, above: number): Promise<
   for (;;) {
     const n = Number(/: (\d+) records/.exec(await line.innerText())?.[1] ?? 0);
     if (n > above) return n;
-    // Evaluated in the page: the line's count has gone past what was seen.
-    const selector = JSON.stringify(`[data-progress-for=people] [data-stream=${stream}]`);
+    // Evaluated in the page (a function: the app's Content-Security-Policy forbids evaluating strings).
     await page.waitForFunction(
-      `Number((/: (\\d+) records/.exec(document.querySelector(${selector})?.textContent ?? '') ?? [])[1] ?? 0) > ${n}`,
-      undefined,
+      ({ selector, seen }) => {
+        const page = globalThis as unknown as {
+          document: { querySelector(s: string): { textContent: string | null } | null };
+        };
+        const text = page.document.querySelector(selector)?.textContent ?? '';
+        return Number(/: (\d+) records/.exec(text)?.[1] ?? 0) > seen;
+      },
+      { selector: `[data-progress-for=people] [data-stream=${stream}]`, seen: n },
       { timeout: 60_000 },
     );
   }
