@@ -16,8 +16,8 @@ import { floorsScenario } from './floors.js';
 import { concurrentScenario, readableScenario } from './readable.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const TAP = join(ROOT, 'dist/tap/cli.js');
-const CONVERSAS = join(ROOT, 'dist/pipeline/cli.js');
+const TAP = join(ROOT, 'dist/cli/tap.js');
+const CONVERSAS = join(ROOT, 'dist/cli/conversas.js');
 const work = mkdtempSync(join(tmpdir(), 'conversas-bench-'));
 const quick = process.argv.includes('--quick');
 const scale = (n: number): number => (quick ? Math.max(10, Math.round(n / 10)) : n);

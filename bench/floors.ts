@@ -89,7 +89,7 @@ export async function floorsScenario(o: {
   });
   try {
     const tapArgs = [
-      join(ROOT, 'dist/tap/cli.js'),
+      join(ROOT, 'dist/cli/tap.js'),
       '--config',
       o.tapConfig('floors', sb, { requests_per_minute: 1_000_000 }),
       '--catalog',
@@ -124,7 +124,7 @@ export async function floorsScenario(o: {
     const pipe: Measured[] = [];
     for (let i = 0; i < RUNS; i++) {
       const db = join(o.work, `floors-${i}.duckdb`);
-      loads.push(await measure([join(ROOT, 'dist/pipeline/cli.js'), 'load', '--db', db], undefined, file));
+      loads.push(await measure([join(ROOT, 'dist/cli/conversas.js'), 'load', '--db', db], undefined, file));
       const alone = join(o.work, `floors-alone-${i}.duckdb`);
       duck.push(await measure([join(ROOT, 'bench/floor-load.mjs'), alone, file, 'contacts', struct]));
       rmSync(alone, { force: true });

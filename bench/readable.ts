@@ -16,7 +16,7 @@ import { STREAMS } from '../src/streams/index.js';
 import type { Bench } from './daily.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const CONVERSAS = join(ROOT, 'dist/pipeline/cli.js');
+const CONVERSAS = join(ROOT, 'dist/cli/conversas.js');
 const DAY = 86_400_000;
 const dayOf = (ms: number): string => new Date(ms).toISOString().slice(0, 10);
 

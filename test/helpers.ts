@@ -129,8 +129,8 @@ export interface CliResult {
 }
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-export const TAP_BIN = `${ROOT}dist/tap/cli.js`;
-export const CONVERSAS_BIN = `${ROOT}dist/pipeline/cli.js`;
+export const TAP_BIN = `${ROOT}dist/cli/tap.js`;
+export const CONVERSAS_BIN = `${ROOT}dist/cli/conversas.js`;
 
 /** Runs a built command line; resolves with its exit code and output. */
 export function runCli(

@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import { Command } from 'commander';
 import { ConfigError, UserError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { startDemo } from '../pipeline/demo.js';
+import { startDemo } from './demo.js';
 import { serveControl } from '../runs/control.js';
 import { RunService } from '../runs/service.js';
 import { Schedules } from '../runs/schedules.js';

@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { readConfigSources } from '../config.js';
 import { ConfigError } from '../errors.js';
 import { SANDBOX_SOURCE } from '../catalog/store.js';
-import { checkLayer, parseSource, readSource, type Source } from './source.js';
+import { checkLayer, parseSource, readSource, type Source } from '../pipeline/source.js';
 
 export const DEFAULT_DB = './conversas.duckdb';
 export const DEFAULT_SOURCE = './conversas.json';

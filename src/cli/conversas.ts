@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 /** conversas: the pipeline around the tap: sync into a DuckDB catalog, plan, load, schedule, tables, versions, ui, sandbox. */
 import { Command } from 'commander';
-import { formatOption, printJsonLines, printTable } from '../cli/output.js';
-import { runCommand, runsCommand, stopCommand } from '../cli/runs.js';
-import { serveCommand } from '../cli/serve.js';
+import { formatOption, printJsonLines, printTable } from './output.js';
+import { runCommand, runsCommand, stopCommand } from './runs.js';
+import { serveCommand } from './serve.js';
 import { CatalogLoader } from '../catalog/loader.js';
 import { CatalogReader } from '../catalog/reader.js';
 import { CatalogStore } from '../catalog/store.js';
@@ -11,14 +11,14 @@ import { InterruptedError, UserError } from '../errors.js';
 import { createLogger, type Logger } from '../log.js';
 import { readSingerInput } from '../singer/reader.js';
 import { API } from '../streams/api.js';
-import { abortOnSignals, guardStdout, reportFailure } from '../tap/main.js';
+import { abortOnSignals, guardStdout, reportFailure } from './process.js';
 import { VERSION } from '../version.js';
 import { startDemo, type Demo } from './demo.js';
-import { ProgressView } from './progress.js';
+import { ProgressView } from '../pipeline/progress.js';
 import { planCommand } from './plan.js';
-import { uiCommand } from './ui-command.js';
-import { sandboxCommand } from './sandbox-command.js';
-import { scheduleCommand } from './schedule-command.js';
+import { uiCommand } from './ui.js';
+import { sandboxCommand } from './sandbox.js';
+import { scheduleCommand } from './schedule.js';
 import {
   applyNaming,
   DEFAULT_DB,
@@ -28,8 +28,8 @@ import {
   type NamingOptions,
   type SourceOptions,
 } from './options.js';
-import { parseSource, readSource, tableFor, type Source } from './source.js';
-import { formatSummary, runPipeline, type PipelineResult } from './sync.js';
+import { parseSource, readSource, tableFor, type Source } from '../pipeline/source.js';
+import { formatSummary, runPipeline, type PipelineResult } from '../pipeline/sync.js';
 
 const PROGRAM = 'conversas';
 
@@ -80,7 +80,7 @@ async function main(argv: string[]): Promise<number> {
   const log = createLogger(undefined, bars ? 'warn' : undefined);
   const program = new Command(PROGRAM)
     .description(
-      'RD Station Conversas into a DuckDB catalog: sync (full or incremental), plan, load Singer messages, schedule, inspect tables and versions, and a local web app.',
+      'RD Station Conversas into a DuckDB catalog: sync (full or incremental), plan, load Singer messages, a service that schedules, runs, stops and resumes the sources of a directory (serve, run, stop, runs), inspect tables and versions, and a local web app.',
     )
     .version(VERSION, '-V, --version')
     .showHelpAfterError();

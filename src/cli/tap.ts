@@ -9,11 +9,11 @@ import { JsonLinesSink } from '../singer/messages.js';
 import { parseState } from '../singer/state.js';
 import { isRunnable, missingSettings, streamByName, STREAMS } from '../streams/index.js';
 import { VERSION } from '../version.js';
-import { about, aboutMarkdown, aboutText } from './about.js';
-import { checkConnection } from './check.js';
-import { sampleSchemas } from './sample.js';
-import { abortOnSignals, guardStdout, reportFailure } from './main.js';
-import { runSync } from './sync.js';
+import { about, aboutMarkdown, aboutText } from '../tap/about.js';
+import { checkConnection } from '../tap/check.js';
+import { sampleSchemas } from '../tap/sample.js';
+import { abortOnSignals, guardStdout, reportFailure } from './process.js';
+import { runSync } from '../tap/sync.js';
 
 const PROGRAM = 'tap-rdstation-conversas';
 

@@ -9,14 +9,14 @@ import { Command } from 'commander';
 import { ConfigError, InterruptedError, UserError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { redactor } from '../redact.js';
-import { abortOnSignals } from '../tap/main.js';
+import { abortOnSignals } from './process.js';
 import { RunStore } from '../runs/records.js';
-import { SourceDirectory } from './directory.js';
+import { SourceDirectory } from '../pipeline/directory.js';
 import { startDemo, type Demo } from './demo.js';
 import { loadSource, withSourceOptions, type SourceOptions } from './options.js';
-import { runOnSchedule } from './scheduler.js';
-import { checkSchedule, type Source } from './source.js';
-import type { PipelineResult } from './sync.js';
+import { runOnSchedule } from '../pipeline/scheduler.js';
+import { checkSchedule, type Source } from '../pipeline/source.js';
+import type { PipelineResult } from '../pipeline/sync.js';
 
 type SyncOnce = (
   source: Source,

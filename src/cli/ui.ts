@@ -1,6 +1,6 @@
 /** `conversas ui`: the service of a directory with its web app (the same as `conversas serve`). */
 import { Command } from 'commander';
-import { serveDirectory } from '../cli/serve.js';
+import { serveDirectory } from './serve.js';
 import type { Logger } from '../log.js';
 
 export function uiCommand(log: Logger): Command {

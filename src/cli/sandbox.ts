@@ -6,8 +6,8 @@ import { Command, Option } from 'commander';
 import { ConfigError, UserError } from '../errors.js';
 import { startSandbox } from '../sandbox/index.js';
 
-/** The tap's command line, beside this one (dist/tap/cli.js). */
-const TAP_CLI = fileURLToPath(new URL('../tap/cli.js', import.meta.url));
+/** The tap's command line, beside this one (dist/cli/tap.js). */
+const TAP_CLI = fileURLToPath(new URL('./tap.js', import.meta.url));
 
 export function sandboxCommand(): Command {
   return new Command('sandbox')
