@@ -1,16 +1,15 @@
 /**
- * `conversas schedule`: one source on its trigger, or (`--dir`) every source of a directory (the web app's) on
- * its own trigger, sources at once, in this process (`conversas serve` does the same with a process per run,
- * stop and restart). A source whose schedule was disabled in the app is left out. Runs under `--dir` are
- * recorded with the directory's runs (runs/records.ts), for `conversas runs` and the app.
+ * `conversas schedule`: one source on its trigger (in this process), or (`--dir`) every source of a directory
+ * (the web app's) on its own trigger, sources at once, run as `conversas serve` runs them (runs/service.ts: a
+ * process per run, recorded with its log, one budget per account) but until `--max-runs` or a signal, without
+ * the web app or run requests. A source whose schedule was disabled in the app is left out.
  */
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { Command } from 'commander';
 import { ConfigError, InterruptedError, UserError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { redactor } from '../redact.js';
 import { abortOnSignals } from './process.js';
-import { RunStore } from '../runs/records.js';
+import { RunService } from '../runs/service.js';
 import { SourceDirectory } from '../pipeline/directory.js';
 import { startDemo, type Demo } from './demo.js';
 import { loadSource, withSourceOptions, type SourceOptions } from './options.js';
@@ -49,7 +48,8 @@ export function scheduleCommand(
     .option('--dir <dir>', "run every source in <dir>/sources (the web app's) on its own trigger");
   return command.action(async (opts: ScheduleOptions) => {
     const maxRuns = opts.maxRuns === undefined ? undefined : Number(opts.maxRuns);
-    const jobs: { name: string; expression: string; source: Source; record?: RunStore }[] = [];
+    const jobs: { name: string; expression: string; source: Source }[] = [];
+    let service: RunService | undefined;
     let db = opts.db;
     if (opts.dir !== undefined) {
       if (opts.source !== undefined || opts.sandbox || opts.cron !== undefined)
@@ -58,12 +58,13 @@ export function scheduleCommand(
         );
       if (command.getOptionValueSource('db') === 'default') db = join(opts.dir, 'conversas.duckdb');
       const directory = new SourceDirectory(opts.dir);
-      const runs = new RunStore(opts.dir);
+      // The directory's runs go as `conversas serve` runs them: each in a process of its own, recorded.
+      service = new RunService({ root: resolve(opts.dir), db, log });
       for (const name of directory.names()) {
         const raw = directory.raw(name);
         const source = directory.read(name);
         if (source.schedule && raw['schedule_paused'] !== true)
-          jobs.push({ name, expression: source.schedule, source, record: runs });
+          jobs.push({ name, expression: source.schedule, source });
       }
       if (jobs.length === 0) throw new ConfigError(`no source in ${directory.dir} has an enabled schedule`);
     } else {
@@ -75,6 +76,8 @@ export function scheduleCommand(
     const demo = opts.sandbox ? await startDemo({ contacts: Number(opts.contacts) }) : undefined;
     const controller = new AbortController();
     const release = abortOnSignals(controller, (s) => new InterruptedError(s));
+    const stopRuns = (): void => void service?.shutdown();
+    controller.signal.addEventListener('abort', stopRuns, { once: true });
     // Sources run at once: each stages its own rows and holds the catalog only to switch; sources of one
     // account share its request budget (tap/budgets.ts). One source never runs twice at once (scheduler.ts).
     try {
@@ -82,10 +85,15 @@ export function scheduleCommand(
         jobs.map((job) =>
           runOnSchedule({
             expression: job.expression,
-            run: () =>
-              runRecorded(job, () =>
-                syncOnce(job.source, { ...opts, db, fresh: false, full: false }, demo, controller.signal),
-              ),
+            run: service
+              ? () => runInService(service!, job.name)
+              : () =>
+                  syncOnce(
+                    job.source,
+                    { ...opts, db, fresh: false, full: false },
+                    demo,
+                    controller.signal,
+                  ).then(() => undefined),
             onFailure,
             maxRuns,
             signal: controller.signal,
@@ -105,29 +113,13 @@ export function scheduleCommand(
   });
 }
 
-/** A run, recorded with the directory's runs (runs/records.ts) when it comes from a directory. */
-async function runRecorded(
-  job: { name: string; record?: RunStore },
-  run: () => Promise<PipelineResult>,
-): Promise<void> {
-  const record = job.record?.begin(job.name, 'schedule', process.pid);
-  try {
-    const result = await run();
-    if (record)
-      job.record!.end(record, 'succeeded', {
-        requests: result.tap.requests,
-        rows: Object.fromEntries(result.tables.map((t) => [`${t.layer}.${t.table}`, t.rows])),
-      });
-  } catch (error) {
-    const message = redactor.redact(error instanceof Error ? error.message : String(error));
-    if (record)
-      job.record!.end(
-        record,
-        error instanceof UserError && error.exitCode === 130 ? 'interrupted' : 'failed',
-        {
-          error: message,
-        },
-      );
-    throw error;
-  }
+/** A run of the directory's service, to its end; a run that did not succeed is the schedule's failure. */
+async function runInService(service: RunService, source: string): Promise<void> {
+  service.start(source, 'schedule');
+  const run = await service.finished(source);
+  if (run && run.status !== 'succeeded')
+    throw new UserError(
+      `"${source}": run ${run.id} ${run.status}: ${run.error ?? ''}`,
+      run.status === 'failed' ? 1 : 130,
+    );
 }

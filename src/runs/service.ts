@@ -214,22 +214,33 @@ export class RunService {
   }
 
   /**
-   * Runs recorded as running by a process that is gone (a service stopped or killed, a `conversas run` that
-   * died) are marked interrupted, once their process has ended, and resumed (a source that changed starts over,
-   * and its run says so).
+   * Runs recorded as running by a process that is gone (a service killed, a `conversas run` that died) are
+   * marked interrupted, once their process has ended; then each source whose latest run was interrupted (so too
+   * by a service that stopped) has that run resumed (a source that changed starts over, and its run says so).
    */
   async recover(): Promise<RunRecord[]> {
     const resumed: RunRecord[] = [];
+    const latest = new Map<string, RunRecord>();
     for (const run of this.records.list()) {
-      if (run.status !== 'running' || this.active.has(run.source)) continue;
-      // Its process leaves by itself once it has lost its service (the staged rows are kept): wait for that.
-      if (run.pid !== null && run.pid !== process.pid) await endOf(run.pid, 30_000);
-      const interrupted = this.records.end(run, 'interrupted', {
-        error: 'interrupted: the service ended during the run',
-      });
-      if (!this.sources.names().includes(run.source)) continue;
-      this.o.log.info(`resuming the interrupted run ${run.id} of "${run.source}"`);
-      resumed.push(this.start(run.source, run.trigger, interrupted));
+      if (run.status === 'running' && !this.active.has(run.source)) {
+        // Its process leaves by itself once it has lost its service (the staged rows are kept): wait for that.
+        if (run.pid !== null && run.pid !== process.pid) await endOf(run.pid, 30_000);
+        const ended = this.records.end(run, 'interrupted', {
+          error: 'interrupted: the service ended during the run',
+        });
+        if (!latest.has(run.source)) latest.set(run.source, ended);
+      } else if (!latest.has(run.source)) latest.set(run.source, run);
+    }
+    // A source's latest run, interrupted (by a service that stopped or died), goes on; an older one is history.
+    for (const [source, run] of latest) {
+      if (run.status !== 'interrupted' || this.active.has(source) || !this.sources.names().includes(source))
+        continue;
+      this.o.log.info(`resuming the interrupted run ${run.id} of "${source}"`);
+      try {
+        resumed.push(this.start(source, run.trigger, run));
+      } catch (error) {
+        this.o.log.error(`run ${run.id} of "${source}" cannot resume: ${(error as Error).message}`);
+      }
     }
     return resumed;
   }

@@ -217,4 +217,34 @@ describe('RunService', () => {
     const without = new RunService({ root: dir, db, log: silentLogger });
     expect(() => without.start('trying')).toThrow(/runs on the sandbox, and none runs here/);
   }, 60_000);
+
+  it('a service that stops interrupts its runs, and the next one resumes each where it was', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'runs-restart-'));
+    const sources = new SourceDirectory(dir);
+    const config = {
+      ...sandboxOverrides(sb, dayOf(sb.world.now - 30 * DAY), dayOf(sb.world.now - DAY)),
+      requests_per_minute: 300,
+    };
+    sources.save({ name: 'people', config, streams: only(['contacts', 'messages']) });
+    const db = join(dir, 'conversas.duckdb');
+    const first = new RunService({ root: dir, db, log: silentLogger });
+    const run = first.start('people');
+    await eventOf(
+      first,
+      'people',
+      (e): e is RunEvent =>
+        e.type === 'progress' && e.progress.stream === 'messages' && e.progress.records > 0,
+    );
+    await first.shutdown();
+    expect(first.records.get(run.id)?.status).toBe('interrupted');
+
+    const next = new RunService({ root: dir, db, log: silentLogger });
+    const resumed = await next.recover();
+    expect(resumed.map((r) => r.id)).toEqual([run.id]);
+    const ended = await next.finished('people');
+    expect(ended).toMatchObject({ id: run.id, status: 'succeeded', resumed: 1 });
+    expect(next.records.readLog(ended!)).toMatch(/resuming the interrupted sync/);
+    // Nothing left to resume: a third start resumes nothing.
+    expect(await new RunService({ root: dir, db, log: silentLogger }).recover()).toEqual([]);
+  }, 120_000);
 });
