@@ -8,6 +8,7 @@ import { createRequire } from 'node:module';
 import type { DuckDBConnection, DuckDBInstance as Instance } from '@duckdb/node-api';
 import { UserError } from '../errors.js';
 import { META, quoteSqlList, VERSIONS_SCHEMA, withCatalogFile } from './catalog-file.js';
+import { quoteString } from './columns.js';
 import { layoutOf, type CatalogLayout } from './layout.js';
 import { parseSaved, type SavedState } from './store.js';
 import type { TableInfo, VersionInfo, VersionMode } from './types.js';
@@ -30,8 +31,11 @@ export class CatalogReader {
     readonly layout: CatalogLayout,
   ) {}
 
-  /** Opens the read file; a catalog from before read files gets one first. */
-  static async open(path: string): Promise<CatalogReader> {
+  /**
+   * Opens the read file; a catalog from before read files gets one first. `memoryLimit` bounds what one query
+   * may hold (the web app's SQL box sets it; DuckDB spills or fails past it rather than taking the machine).
+   */
+  static async open(path: string, o: { memoryLimit?: string } = {}): Promise<CatalogReader> {
     const layout = layoutOf(path);
     if (!existsSync(layout.read)) {
       if (!existsSync(layout.db))
@@ -49,6 +53,7 @@ export class CatalogReader {
     const db = await instance.connect();
     // Views read the catalog's Parquet; nothing else is reachable, and SQL cannot change that.
     await db.run(`SET allowed_directories = ${quoteSqlList([`${layout.parquet}/`])}`);
+    if (o.memoryLimit) await db.run(`SET memory_limit = ${quoteString(o.memoryLimit)}`);
     await db.run(`SET enable_external_access = false`);
     await db.run(`SET lock_configuration = true`);
     return new CatalogReader(instance, db, layout);
@@ -112,6 +117,40 @@ export class CatalogReader {
       physical: `${VERSIONS_SCHEMA}.${String(r['physical'])}`,
       parquet: (r['location'] as string | null) ?? null,
     }));
+  }
+
+  /**
+   * At most `maxRows` rows of a query, read as DuckDB streams them (a query of millions of rows is never held
+   * whole), and whether there were more; stopped with a clear error after `timeoutMs`.
+   */
+  async queryBounded(
+    sql: string,
+    o: { maxRows: number; timeoutMs: number },
+  ): Promise<{ rows: Record<string, unknown>[]; more: boolean }> {
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      this.db.interrupt();
+    }, o.timeoutMs);
+    const rows: Record<string, unknown>[] = [];
+    try {
+      const result = await this.db.stream(sql);
+      for await (const chunk of result.yieldRowObjectJson()) {
+        for (const row of chunk) {
+          if (rows.length === o.maxRows) return { rows, more: true };
+          rows.push(row);
+        }
+      }
+      return { rows, more: false };
+    } catch (error) {
+      if (timedOut)
+        throw new UserError(
+          `the query was stopped after ${o.timeoutMs / 1000} s (the limit of a query here)`,
+        );
+      throw error;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** Runs a query (for tests, the README's examples and `conversas query`). */

@@ -19,6 +19,7 @@ export interface ServeOptions {
   port: string;
   ui: boolean;
   sandbox?: boolean;
+  sqlTimeout?: string;
 }
 
 export function serveCommand(log: Logger): Command {
@@ -35,12 +36,15 @@ export function serveCommand(log: Logger): Command {
     .option('--port <n>', 'web app port on 127.0.0.1 (0 picks a free one)', '8790')
     .option('--no-ui', 'no web app: schedules and run requests only')
     .option('--sandbox', 'also start the API simulator; sources may use its URL, token and key')
+    .option('--sql-timeout <seconds>', "how long a query of the web app's SQL box may run", '30')
     .action((opts: ServeOptions) => serveDirectory(opts, log));
 }
 
 /** The service of a directory until SIGINT/SIGTERM (`conversas serve`, and `conversas ui`, its web face). */
 export async function serveDirectory(opts: ServeOptions, log: Logger): Promise<void> {
   const port = Number(opts.port);
+  const sqlTimeout = Number(opts.sqlTimeout ?? 30);
+  if (!(sqlTimeout > 0)) throw new ConfigError('--sql-timeout must be a number of seconds > 0');
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw new ConfigError('--port must be a port number');
   const dir = resolve(opts.dir);
@@ -66,6 +70,7 @@ export async function serveDirectory(opts: ServeOptions, log: Logger): Promise<v
         port,
         log,
         service,
+        sqlTimeoutMs: sqlTimeout * 1000,
         ...(demo
           ? {
               // A source that does not tick "use the sandbox" is a real one: it gets none of the sandbox's settings.

@@ -16,7 +16,8 @@ export function uiCommand(log: Logger): Command {
     )
     .option('--db <file>', 'DuckDB catalog file (default <dir>/conversas.duckdb)')
     .option('--sandbox', 'also start the API simulator; new sources can use its token and key')
-    .action((opts: { port: string; dir: string; db?: string; sandbox?: boolean }) =>
+    .option('--sql-timeout <seconds>', "how long a query of the web app's SQL box may run", '30')
+    .action((opts: { port: string; dir: string; db?: string; sandbox?: boolean; sqlTimeout?: string }) =>
       serveDirectory({ ...opts, ui: true }, log),
     );
 }

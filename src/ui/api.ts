@@ -21,7 +21,13 @@ import { withCatalog } from './catalog.js';
 import { catalogExists } from '../catalog/catalog-file.js';
 import { layoutOf } from '../catalog/layout.js';
 
+/** The SQL box's bounds: rows shown, and what one query may hold in memory. */
+const SQL_ROWS = 1000;
+const SQL_MEMORY = '256MB';
+
 export interface ApiOptions {
+  /** How long a query of the SQL box may run before it is stopped. */
+  sqlTimeoutMs: number;
   sources: SourceDirectory;
   runs: RunService;
   db: string;
@@ -204,12 +210,21 @@ export function api(o: ApiOptions): Hono {
   app.post('/query', async (c) => {
     const sql = text((await form(c))['sql']);
     if (!sql) throw new UserError('no query');
-    const rows = await withCatalog(o.db, (store) =>
-      store.query(sql).catch((error: Error) => {
-        throw new UserError(`query failed: ${error.message.split('\n')[0]}`);
-      }),
+    // Bounded: rows read as DuckDB streams them, at most SQL_ROWS, within the time limit and a memory limit.
+    const answer = await withCatalog(
+      o.db,
+      (store) =>
+        store.queryBounded(sql, { maxRows: SQL_ROWS, timeoutMs: o.sqlTimeoutMs }).catch((error: Error) => {
+          if (error instanceof UserError) throw error;
+          throw new UserError(`query failed: ${error.message.split('\n')[0]}`);
+        }),
+      { memoryLimit: SQL_MEMORY },
     );
-    return c.json({ ok: true, rows: JSON.parse(JSON.stringify(rows.slice(0, 500), bigints)) as unknown });
+    return c.json({
+      ok: true,
+      rows: JSON.parse(JSON.stringify(answer.rows, bigints)) as unknown,
+      more: answer.more,
+    });
   });
   return app;
 }

@@ -5,9 +5,13 @@ import { CatalogReader } from '../catalog/reader.js';
 import { UserError } from '../errors.js';
 
 /** The catalog read-only for one request (SQL there cannot write or touch other files). */
-export async function withCatalog<T>(db: string, work: (store: CatalogReader) => Promise<T>): Promise<T> {
+export async function withCatalog<T>(
+  db: string,
+  work: (store: CatalogReader) => Promise<T>,
+  options: { memoryLimit?: string } = {},
+): Promise<T> {
   if (!catalogExists(layoutOf(db))) throw new UserError('no catalog yet: run a source first');
-  const store = await CatalogReader.open(db);
+  const store = await CatalogReader.open(db, options);
   try {
     return await work(store);
   } finally {

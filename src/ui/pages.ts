@@ -422,7 +422,9 @@ export function catalogPage(tables: TableInfo[], busy?: string): Html {
       )}
       <section>
         <h2>SQL (read-only)</h2>
-        <textarea id="sql" rows="3">SELECT * FROM ${layers[0] ?? 'raw'}.contacts LIMIT 10</textarea>
+        <label for="sql">A query on the catalog (Ctrl+Enter runs it; the first 1,000 rows are shown)</label>
+        <textarea id="sql" rows="3">
+${tables[0] ? `SELECT * FROM ${tables[0].layer}.${tables[0].table} LIMIT 10` : 'SELECT 42 AS answer'}</textarea>
         <button type="button" data-action="query">Run query</button>
         <div class="answer" data-answer="query"></div>
       </section>`,

@@ -8,7 +8,11 @@ import { timingSafeEqual } from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';
 import { getCookie, setCookie } from 'hono/cookie';
 
-export const COOKIE = 'conversas_ui';
+/**
+ * The launch cookie's name carries the port: browsers send a cookie of 127.0.0.1 to every port of it, so two
+ * apps side by side (two directories) would otherwise overwrite each other's and log each other out.
+ */
+export const cookieOf = (port: number): string => `conversas_ui_${port}`;
 
 const same = (a: string | undefined, b: string): boolean => {
   if (a === undefined || a.length !== b.length) return false;
@@ -32,12 +36,12 @@ export function guard(token: string, port: () => number): MiddlewareHandler {
     const offered = c.req.query('token');
     if (offered !== undefined) {
       if (!same(offered, token)) return c.text('refused: wrong launch token', 403);
-      setCookie(c, COOKIE, token, { httpOnly: true, sameSite: 'Strict', path: '/' });
+      setCookie(c, cookieOf(port()), token, { httpOnly: true, sameSite: 'Strict', path: '/' });
       const url = new URL(c.req.url);
       url.searchParams.delete('token');
       return c.redirect(`${url.pathname}${url.search}`, 303);
     }
-    if (!same(getCookie(c, COOKIE), token))
+    if (!same(getCookie(c, cookieOf(port())), token))
       return c.text("refused: open the URL `conversas ui` printed (it carries this launch's token)", 403);
     await next();
     c.header('Content-Security-Policy', "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'");

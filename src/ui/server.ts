@@ -11,6 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { serve, type ServerType } from '@hono/node-server';
 import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
 import { streamSSE } from 'hono/streaming';
 import type { RawConfig } from '../config.js';
 import { UserError } from '../errors.js';
@@ -38,6 +39,8 @@ export interface UiOptions {
   sandboxCredentials?: RawConfig;
   /** Who runs the sources (conversas serve's): runs go on in their own processes, whatever the pages do. */
   service: RunService;
+  /** How long a query of the SQL box may run (default 30 s). */
+  sqlTimeoutMs?: number;
 }
 
 export interface Ui {
@@ -182,9 +185,25 @@ export async function startUi(o: UiOptions): Promise<Ui> {
       stop();
     }),
   );
+  // No request body the app needs is near 1 MB: a bigger one is refused before it is read whole.
+  app.use(
+    '/api/*',
+    bodyLimit({
+      maxSize: 1024 * 1024,
+      onError: (c) => c.json({ ok: false, error: 'the request is larger than 1 MB' }, 413),
+    }),
+  );
   app.route(
     '/api',
-    api({ sources, runs, db: o.db, defaults: o.defaults ?? {}, sandbox: o.sandboxCredentials, inWords }),
+    api({
+      sources,
+      runs,
+      db: o.db,
+      defaults: o.defaults ?? {},
+      sandbox: o.sandboxCredentials,
+      inWords,
+      sqlTimeoutMs: o.sqlTimeoutMs ?? 30_000,
+    }),
   );
 
   const server: ServerType = await new Promise((resolve) => {

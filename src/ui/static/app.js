@@ -261,9 +261,14 @@ document.addEventListener('click', async (e) => {
   }
   if (action === 'query') {
     const out = $('[data-answer=query]');
+    out.classList.remove('error');
+    out.textContent = 'running…';
     const result = await call('/api/query', { sql: $('#sql').value });
     out.replaceChildren();
-    if (!result.ok) return (out.textContent = result.error);
+    if (!result.ok) {
+      out.classList.add('error');
+      return (out.textContent = result.error);
+    }
     if (result.rows.length === 0) return (out.textContent = 'no rows');
     const table = document.createElement('table');
     table.className = 'rows';
@@ -279,10 +284,28 @@ document.addEventListener('click', async (e) => {
         tr.insertCell().textContent =
           typeof row[c] === 'object' && row[c] !== null ? JSON.stringify(row[c]) : String(row[c] ?? '');
     }
-    out.append(table);
+    // Wide results scroll inside their box, not the page.
+    const scroll = Object.assign(document.createElement('div'), { className: 'scroll' });
+    scroll.append(table);
+    const notice = Object.assign(document.createElement('p'), {
+      className: 'notice',
+      textContent: result.more
+        ? `first ${result.rows.length.toLocaleString('en')} rows shown (the query has more)`
+        : `${result.rows.length.toLocaleString('en')} row(s)`,
+    });
+    notice.dataset.rows = String(result.rows.length);
+    out.append(notice, scroll);
   }
 });
 
 // A run going on when the page opens (another tab started it, or the page was reloaded): follow it.
 for (const row of document.querySelectorAll('[data-progress-for][data-running]'))
   watch(row.dataset.progressFor);
+
+// Ctrl+Enter (⌘+Enter) in the SQL box runs it.
+document.addEventListener('keydown', (e) => {
+  if (e.key === 'Enter' && (e.ctrlKey || e.metaKey) && e.target.id === 'sql') {
+    e.preventDefault();
+    $('[data-action=query]').click();
+  }
+});
