@@ -31,6 +31,7 @@ export function layout(title: string, body: Html, active: 'sources' | 'catalog' 
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <title>${title} · conversas</title>
         <link rel="stylesheet" href="/static/style.css" />
+        <link rel="icon" href="/static/favicon.svg" type="image/svg+xml" />
         <script type="module" src="/static/app.js"></script>
       </head>
       <body>
@@ -45,6 +46,16 @@ export function layout(title: string, body: Html, active: 'sources' | 'catalog' 
         <main>${body}</main>
       </body>
     </html>`;
+}
+
+/** A page for what went wrong: its status in words, and what to do; never a file path or a stack. */
+export function errorPage(title: string, message: string): Html {
+  return layout(
+    title,
+    html`<h1>${title}</h1>
+      <p class="error" data-error>${message}</p>
+      <p><a href="/">Back to the sources</a> · <a href="/catalog">the catalog</a></p>`,
+  );
 }
 
 /** A cron expression in words ("At 03:00 AM"), or why it is not one. */

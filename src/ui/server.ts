@@ -19,7 +19,7 @@ import type { Logger } from '../log.js';
 import { redactor } from '../redact.js';
 import { api } from './api.js';
 import { withCatalog } from './catalog.js';
-import { catalogPage, inWords, sourcesPage, tablePage, wizardPage, type Column } from './pages.js';
+import { catalogPage, errorPage, inWords, sourcesPage, tablePage, wizardPage, type Column } from './pages.js';
 import type { RunService } from '../runs/service.js';
 import { runLine } from './runs.js';
 import { runsPage } from './runs-page.js';
@@ -52,7 +52,10 @@ export interface Ui {
 }
 
 const STATIC = fileURLToPath(new URL('../../src/ui/static/', import.meta.url));
-const TYPES: Record<string, string> = { js: 'text/javascript', css: 'text/css' };
+const TYPES: Record<string, string> = { js: 'text/javascript', css: 'text/css', svg: 'image/svg+xml' };
+
+/** What an error may say to a browser: no absolute path of this machine. */
+const withoutPaths = (message: string): string => message.replace(/(?:\/[\w.@-]+){2,}\/?/g, '…');
 
 export async function startUi(o: UiOptions): Promise<Ui> {
   const token = randomBytes(24).toString('base64url');
@@ -68,12 +71,20 @@ export async function startUi(o: UiOptions): Promise<Ui> {
   app.onError((error, c) => {
     const message = redactor.redact(error instanceof Error ? error.message : String(error));
     if (!(error instanceof UserError)) o.log.error(`ui: ${message}`);
-    return c.json({ ok: false, error: message }, error instanceof UserError ? 400 : 500);
+    const status = error instanceof UserError ? 400 : 500;
+    if (c.req.path.startsWith('/api/')) return c.json({ ok: false, error: withoutPaths(message) }, status);
+    const title = status === 400 ? 'That did not work' : 'Something went wrong';
+    return c.html(errorPage(title, withoutPaths(message)), status);
   });
+  app.notFound((c) =>
+    c.req.path.startsWith('/api/')
+      ? c.json({ ok: false, error: `no such request: ${c.req.method} ${c.req.path}` }, 404)
+      : c.html(errorPage('Not found', `There is no page ${c.req.path} here.`), 404),
+  );
 
   app.get('/static/:file', (c) => {
     const file = c.req.param('file');
-    if (!/^[a-z]+\.(js|css)$/.test(file) || !existsSync(STATIC + file)) return c.notFound();
+    if (!/^[a-z]+\.(js|css|svg)$/.test(file) || !existsSync(STATIC + file)) return c.notFound();
     return c.body(readFileSync(STATIC + file), 200, { 'Content-Type': TYPES[file.split('.')[1]!]! });
   });
 
@@ -107,20 +118,24 @@ export async function startUi(o: UiOptions): Promise<Ui> {
   app.get('/new', async (c) =>
     c.html(wizardPage({ streams: streamChoices(), layers: await layers(), sandbox: !!o.sandboxCredentials })),
   );
-  app.get('/edit/:name', async (c) =>
-    c.html(
+  app.get('/edit/:name', async (c) => {
+    const name = c.req.param('name');
+    if (!sources.names().includes(name))
+      return c.html(errorPage('Not found', `There is no source named "${name}".`), 404);
+    return c.html(
       wizardPage({
         streams: streamChoices(),
         layers: await layers(),
-        existing: sources.view(c.req.param('name')),
+        existing: sources.view(name),
         sandbox: !!o.sandboxCredentials,
       }),
-    ),
-  );
+    );
+  });
 
   app.get('/runs/:name', (c) => {
     const name = c.req.param('name');
-    if (!sources.names().includes(name)) return c.notFound();
+    if (!sources.names().includes(name))
+      return c.html(errorPage('Not found', `There is no source named "${name}".`), 404);
     return c.html(runsPage(name, runs.records.list(name), (run) => runs.records.readLog(run)));
   });
   app.get('/catalog', async (c) => {
@@ -133,11 +148,19 @@ export async function startUi(o: UiOptions): Promise<Ui> {
   });
   app.get('/catalog/:layer/:table', async (c) => {
     const { layer, table } = c.req.param();
+    if (!catalogExists(layoutOf(o.db)))
+      return c.html(errorPage('Not found', 'There is no catalog yet: run a source first.'), 404);
     const page = await withCatalog(o.db, async (store) => {
       const versions = (await store.versions(`${layer}.${table}`)).filter((v) => v.status !== 'pending');
-      const asked = Number(c.req.query('version'));
-      const shown = versions.find((v) => v.version === asked) ?? versions.find((v) => v.status === 'current');
-      if (!shown) throw new UserError(`no table ${layer}.${table}`);
+      const version = c.req.query('version');
+      const shown =
+        version === undefined
+          ? versions.find((v) => v.status === 'current')
+          : versions.find((v) => String(v.version) === version);
+      if (!shown)
+        return version === undefined || versions.length === 0
+          ? `There is no table ${layer}.${table} in the catalog.`
+          : `Version ${version} of ${layer}.${table} is not kept (kept: ${versions.map((v) => v.version).join(', ')}).`;
       const columns = (await store.query(`DESCRIBE SELECT * FROM ${shown.physical}`)).map((r): Column => ({
         name: String(r['column_name']),
         type: String(r['column_type']),
@@ -145,7 +168,7 @@ export async function startUi(o: UiOptions): Promise<Ui> {
       const rows = await store.query(`SELECT * FROM ${shown.physical} LIMIT 100`);
       return tablePage({ layer, table, columns, rows, versions, shown: shown.version });
     });
-    return c.html(page);
+    return typeof page === 'string' ? c.html(errorPage('Not found', page), 404) : c.html(page);
   });
 
   app.get('/api/sources/:name/events', (c) =>

@@ -263,4 +263,28 @@ describe('conversas ui', () => {
     expect(await get({ Host: host, ...withCookie, 'Sec-Fetch-Site': 'same-site' })).toBe(403);
     expect(await get({ Host: host, ...withCookie, 'Sec-Fetch-Site': 'same-origin' })).toBe(200);
   });
+
+  it('answers what does not exist with an HTML page in words: no stack, no file path; the favicon is there', async () => {
+    const page = await context.newPage();
+    await page.goto(ui.launchUrl);
+    for (const [path, words] of [
+      ['edit/nope', /There is no source named "nope"/],
+      ['runs/nope', /There is no source named "nope"/],
+      ['no/such/page', /There is no page \/no\/such\/page/],
+      ['catalog/raw/no_such_table', /no table raw\.no_such_table|no catalog yet/i],
+      // The earlier test's table is kept; a version it never had is not shown as the current one.
+      ['catalog/raw/rd_contacts?version=99', /Version 99 of raw\.rd_contacts is not kept \(kept: 2, 1\)/],
+    ] as const) {
+      const res = await page.goto(`${ui.url}${path}`);
+      expect(res?.status(), path).toBe(404);
+      expect(res?.headers()['content-type'], path).toMatch(/text\/html/);
+      const text = await textOf(page, 'main');
+      expect(text, path).toMatch(words);
+      expect(text, path).not.toContain(dir);
+      expect(text, path).not.toMatch(/\bat \w+ \(|\.ts:\d+/);
+    }
+    const icon = await page.goto(`${ui.url}static/favicon.svg`);
+    expect(icon?.headers()['content-type']).toBe('image/svg+xml');
+    await page.close();
+  });
 });
