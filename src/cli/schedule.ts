@@ -85,6 +85,7 @@ export function scheduleCommand(
         jobs.map((job) =>
           runOnSchedule({
             expression: job.expression,
+            timezone: job.source.timezone,
             run: service
               ? () => runInService(service!, job.name)
               : () =>

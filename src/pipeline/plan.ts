@@ -15,7 +15,10 @@ export function fullSyncScheduled(source: Source, state: TapState, now: number, 
     b.last_full_sync_at ? [Date.parse(b.last_full_sync_at)] : [],
   );
   if (passes.length === 0) return false;
-  const next = new Cron(source.full_sync_schedule, { paused: true }).nextRun(new Date(Math.min(...passes)));
+  const next = new Cron(source.full_sync_schedule, {
+    paused: true,
+    ...(source.timezone ? { timezone: source.timezone } : {}),
+  }).nextRun(new Date(Math.min(...passes)));
   const due = next !== null && next.getTime() <= now;
   if (due)
     log.info(`full pass: full_sync_schedule "${source.full_sync_schedule}" fired at ${next.toISOString()}`);

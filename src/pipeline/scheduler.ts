@@ -7,6 +7,8 @@ import type { Logger } from '../log.js';
 
 export interface ScheduleOptions {
   expression: string;
+  /** The time zone it runs in (the machine's when absent). */
+  timezone?: string | undefined;
   /** One run; a failure is reported through `onFailure` and the schedule goes on. */
   run(): Promise<void>;
   onFailure(error: unknown): void;
@@ -28,7 +30,7 @@ export function runOnSchedule(o: ScheduleOptions): Promise<{ runs: number; failu
       o.signal.removeEventListener('abort', stop);
       void (current ?? Promise.resolve()).then(() => resolve({ runs, failures }));
     };
-    const job = new Cron(o.expression, () => {
+    const job = new Cron(o.expression, o.timezone ? { timezone: o.timezone } : {}, () => {
       if (current) {
         // One line per run, not per tick: a per-second schedule would say it every second.
         if (skipped++ === 0) o.log.warn('tick skipped: the previous sync is still running');

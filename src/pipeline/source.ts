@@ -29,6 +29,8 @@ export interface Source {
   folder: string;
   table_prefix: string;
   schedule?: string;
+  /** The time zone its triggers run in (IANA name; the machine's when absent). */
+  timezone?: string;
   /** Cron: when incremental streams get an additional full pass (besides `full_sync_every_days`). */
   full_sync_schedule?: string;
   retention_days: number;
@@ -60,6 +62,20 @@ function checkName(kind: string, value: string, kindOfName = 'name'): string {
   if (RESERVED.test(value))
     throw new ConfigError(`${kind} "${value}" is reserved for the catalog's own bookkeeping: choose another`);
   return value;
+}
+
+export const machineTimeZone = (): string => Intl.DateTimeFormat().resolvedOptions().timeZone;
+
+/** An IANA time zone name (America/Sao_Paulo, UTC), or a clear error. */
+export function checkTimeZone(zone: string, what = 'timezone'): string {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: zone });
+  } catch {
+    throw new ConfigError(
+      `${what} "${zone}" is not a time zone: use a name such as America/Sao_Paulo or UTC`,
+    );
+  }
+  return zone;
 }
 
 export function checkSchedule(expression: string): string {
@@ -137,6 +153,7 @@ export function parseSource(
     streams,
   };
   if (raw['schedule'] !== undefined) source.schedule = checkSchedule(String(raw['schedule']));
+  if (raw['timezone'] !== undefined) source.timezone = checkTimeZone(String(raw['timezone']));
   if (raw['full_sync_schedule'] !== undefined)
     source.full_sync_schedule = checkSchedule(String(raw['full_sync_schedule']));
   // Every table name starts with folder + prefix: check them once, whatever the streams turn out to be.

@@ -6,10 +6,11 @@
  */
 import { Cron } from 'croner';
 import type { Logger } from '../log.js';
+import { machineTimeZone } from '../pipeline/source.js';
 import type { RunService } from './service.js';
 
 export class Schedules {
-  private readonly jobs = new Map<string, { expression: string; cron: Cron }>();
+  private readonly jobs = new Map<string, { expression: string; timezone: string; cron: Cron }>();
   private timer: NodeJS.Timeout | undefined;
   private readonly skipped = new Set<string>();
 
@@ -27,28 +28,32 @@ export class Schedules {
 
   /** Reads the sources again and brings the triggers in line with them. */
   rescan(): void {
-    const wanted = new Map<string, string>();
+    // A trigger is its expression in its time zone: a change of either makes it anew.
+    const wanted = new Map<string, { expression: string; timezone: string }>();
     for (const name of this.service.sources.names()) {
       try {
         const raw = this.service.sources.raw(name);
         const source = this.service.sources.read(name);
-        if (source.schedule && raw['schedule_paused'] !== true) wanted.set(name, source.schedule);
+        if (source.schedule && raw['schedule_paused'] !== true)
+          wanted.set(name, { expression: source.schedule, timezone: source.timezone ?? machineTimeZone() });
       } catch (error) {
         if (!this.jobs.has(name)) continue;
         this.log.warn(`source "${name}" cannot be read (${(error as Error).message}); its schedule is off`);
       }
     }
-    for (const [name, job] of this.jobs)
-      if (wanted.get(name) !== job.expression) {
+    for (const [name, job] of this.jobs) {
+      const want = wanted.get(name);
+      if (want?.expression !== job.expression || want.timezone !== job.timezone) {
         job.cron.stop();
         this.jobs.delete(name);
       }
-    for (const [name, expression] of wanted) {
+    }
+    for (const [name, { expression, timezone }] of wanted) {
       if (this.jobs.has(name)) continue;
-      const cron = new Cron(expression, () => this.tick(name));
-      this.jobs.set(name, { expression, cron });
+      const cron = new Cron(expression, { timezone }, () => this.tick(name));
+      this.jobs.set(name, { expression, timezone, cron });
       this.log.info(
-        `"${name}" scheduled "${expression}"; next run ${cron.nextRun()?.toISOString() ?? 'never'}`,
+        `"${name}" scheduled "${expression}" (${timezone}); next run ${cron.nextRun()?.toISOString() ?? 'never'}`,
       );
     }
   }

@@ -147,10 +147,14 @@ function windowsOf(stream: ReadStream, days: DayRange, config: TapConfig): numbe
 
 /** "≈ 1,560 requests ≈ 33 min at 48/min". */
 export function describeCost(requests: number, perMinute: number): string {
-  const minutes = Math.ceil(requests / perMinute);
+  const seconds = (requests * 60) / perMinute;
+  const minutes = Math.ceil(seconds / 60);
+  // Honest units: 13 requests at 6,000/min are 0.13 s, not "1 min".
   const time =
-    minutes >= 60
-      ? `${Math.floor(minutes / 60)} h ${String(minutes % 60).padStart(2, '0')} min`
-      : `${minutes} min`;
+    seconds < 60
+      ? `${seconds < 1 ? '< 1' : Math.ceil(seconds)} s`
+      : minutes >= 60
+        ? `${Math.floor(minutes / 60)} h ${String(minutes % 60).padStart(2, '0')} min`
+        : `${minutes} min`;
   return `≈ ${requests.toLocaleString('en-US')} requests ≈ ${time} at ${perMinute}/min`;
 }

@@ -9,7 +9,8 @@ import { CatalogStore } from '../catalog/store.js';
 import { parseDay } from '../dates.js';
 import { UserError } from '../errors.js';
 import { createLogger } from '../log.js';
-import { checkSchedule } from '../pipeline/source.js';
+import { checkSchedule, checkTimeZone, machineTimeZone } from '../pipeline/source.js';
+import { checkTrigger, cronOf, type TriggerChoice } from '../pipeline/trigger.js';
 import { redactor } from '../redact.js';
 import { checkConnection } from '../tap/check.js';
 import { describeCost, estimatePlan } from '../tap/estimate.js';
@@ -33,7 +34,7 @@ export interface ApiOptions {
   db: string;
   defaults: RawConfig;
   sandbox: RawConfig | undefined;
-  inWords: (cron: string | undefined) => string;
+  inWords: (cron: string | undefined, timezone?: string) => string;
 }
 
 /** What the wizard posts: its fields, flat. */
@@ -63,6 +64,20 @@ const usesSandbox = (form: Form, o: ApiOptions): boolean =>
 /** What a sandbox source keeps of its config: not the sandbox's URL, token or key, which change every launch. */
 const SANDBOX_SETTINGS = ['api_url', 'access_token', 'private_key_jwk', 'requests_per_minute'];
 
+/** The trigger the form's fields make, checked as the app allows it, in the form's time zone. */
+function triggerOf(form: Form): { schedule: string; timezone: string } {
+  const timezone = checkTimeZone(text(form['timezone']) || machineTimeZone(), 'time zone');
+  const kind = text(form['trigger']) as TriggerChoice['trigger'];
+  const schedule = cronOf({
+    trigger: kind,
+    time: text(form['time']),
+    weekday: text(form['weekday']),
+    times: text(form['times']),
+    cron: text(form['cron']),
+  });
+  return { schedule: schedule ? checkTrigger(schedule, timezone) : '', timezone };
+}
+
 /** The source file a form describes. */
 function sourceOf(form: Form, o: ApiOptions): RawConfig {
   const sandbox = usesSandbox(form, o);
@@ -79,8 +94,9 @@ function sourceOf(form: Form, o: ApiOptions): RawConfig {
       ...(sync === 'incremental' ? { sync } : {}),
     };
   }
-  const schedule = text(form['schedule']);
+  const { schedule, timezone } = triggerOf(form);
   const full = text(form['full_sync_schedule']);
+  if (full) checkTrigger(full, timezone);
   const layer = text(form['layer']) === '__new' ? text(form['new_layer']) : text(form['layer']);
   return {
     name: text(form['name']),
@@ -91,6 +107,7 @@ function sourceOf(form: Form, o: ApiOptions): RawConfig {
     folder: text(form['folder']),
     table_prefix: text(form['table_prefix']),
     ...(schedule ? { schedule } : {}),
+    timezone,
     ...(full ? { full_sync_schedule: full } : {}),
     retention_days: Number(text(form['retention_days']) || 7),
     streams,
@@ -110,6 +127,16 @@ export function api(o: ApiOptions): Hono {
       return c.json({ ok: true, day: parseDay(c.req.query('value') ?? '', 'start date') });
     } catch (error) {
       return c.json({ ok: false, error: (error as Error).message });
+    }
+  });
+
+  app.post('/trigger', async (c) => {
+    try {
+      const { schedule, timezone } = triggerOf(await form(c));
+      return c.json({ ok: true, schedule, words: o.inWords(schedule || undefined, timezone) });
+    } catch (error) {
+      if (!(error instanceof UserError)) throw error;
+      return c.json({ ok: false, error: error.message });
     }
   });
 

@@ -10,6 +10,7 @@ import type { TableInfo, VersionInfo } from '../catalog/types.js';
 import type { RawConfig } from '../config.js';
 import { SETTINGS } from '../config.js';
 import type { StreamDefinition } from '../streams/define.js';
+import { machineTimeZone } from '../pipeline/source.js';
 import type { RunRecord } from '../runs/records.js';
 import { runLine } from './runs.js';
 
@@ -59,10 +60,11 @@ export function errorPage(title: string, message: string): Html {
 }
 
 /** A cron expression in words ("At 03:00 AM"), or why it is not one. */
-export function inWords(expression: string | undefined): string {
+/** A trigger in words, with the time zone it runs in: "At 03:00, America/Sao_Paulo". */
+export function inWords(expression: string | undefined, timezone = machineTimeZone()): string {
   if (!expression) return 'manual only';
   try {
-    return cronstrue.toString(expression, { use24HourTimeFormat: true, verbose: false });
+    return `${cronstrue.toString(expression, { use24HourTimeFormat: true, verbose: false })}, ${timezone}`;
   } catch {
     return expression;
   }
@@ -72,6 +74,7 @@ export interface SourceRow {
   name: string;
   description: string;
   schedule?: string | undefined;
+  timezone?: string | undefined;
   paused: boolean;
   last?: RunRecord | undefined;
   running: boolean;
@@ -90,7 +93,7 @@ export function sourcesPage(rows: SourceRow[], created?: string): Html {
                     <div class="muted">${s.description}</div>
                   </td>
                   <td>
-                    ${inWords(s.schedule)}${s.schedule && s.paused ? html` <em>(paused)</em>` : ''}
+                    ${inWords(s.schedule, s.timezone)}${s.schedule && s.paused ? html` <em>(paused)</em>` : ''}
                     ${
                       s.schedule
                         ? html`<button class="link" data-action="toggle" data-name="${s.name}">
@@ -335,13 +338,19 @@ export function wizardPage(o: {
               </select>
             </label>
             <div class="trigger-detail">
-              <input name="time" type="time" value="03:00" data-for="daily weekly" hidden />
+              <label data-for="daily weekly" hidden
+                >At (14:30, 8h, noon…)
+                <input name="time" value="03:00" />
+              </label>
               <select name="weekday" data-for="weekly" hidden>
                 ${['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'].map(
                   (d, i) => html`<option value="${i}">${d}</option>`,
                 )}
               </select>
-              <input name="times" placeholder="08:00, 12:00, 18:00" data-for="times" hidden />
+              <label data-for="times" hidden
+                >Times (sharing their minutes)
+                <input name="times" placeholder="08:00, 12:00, 18:00" />
+              </label>
               <input
                 name="cron"
                 placeholder="0 3 * * *"
@@ -350,6 +359,18 @@ export function wizardPage(o: {
                 hidden
               />
             </div>
+            <label
+              >Time zone (its triggers run in it)
+              <input
+                name="timezone"
+                list="timezones"
+                value="${String(e['timezone'] ?? machineTimeZone())}"
+                autocomplete="off"
+              />
+            </label>
+            <datalist id="timezones">
+              ${Intl.supportedValuesOf('timeZone').map((z) => html`<option value="${z}"></option>`)}
+            </datalist>
             <p class="words" data-words="schedule"></p>
             <label
               >Delta-log retention (days old versions stay queryable)

@@ -98,6 +98,7 @@ export async function startUi(o: UiOptions): Promise<Ui> {
             description: String(raw['description'] ?? ''),
             schedule: raw['schedule'] as string | undefined,
             paused: raw['schedule_paused'] === true,
+            timezone: raw['timezone'] as string | undefined,
             last: runs.records.list(name)[0],
             running: runs.isRunning(name),
           };

@@ -114,7 +114,7 @@ describe('conversas ui', () => {
     await page.fill('[data-search=streams]', '');
     await page.click('[data-action=estimate]');
     expect(await waitForText(page, '[data-answer=estimate]', /requests/)).toMatch(
-      /≈ [\d,]+ requests ≈ \d+ min/,
+      /≈ [\d,]+ requests ≈ (< 1|\d+) s at/,
     );
     await shot(page, 'step-2-streams');
     await page.click('[data-action=next]');
@@ -129,9 +129,21 @@ describe('conversas ui', () => {
     await page.fill('[name=name]', 'principal');
     await page.fill('[name=description]', 'Conta principal');
     expect(await textOf(page, '[data-counter=description]')).toBe('15/140');
+    // A trigger as people type it, in the source's time zone; one firing every minute is refused, in red.
+    await page.selectOption('[name=trigger]', 'cron');
+    await page.fill('[name=cron]', '* * * * *');
+    expect(await waitForText(page, '[data-words=schedule]', /every 1 min/)).toMatch(
+      /at most once every 5 minutes/,
+    );
+    expect(await page.getAttribute('[data-words=schedule]', 'class')).toContain('error');
     await page.selectOption('[name=trigger]', 'daily');
-    await page.fill('[name=time]', '04:30');
-    expect(await waitForText(page, '[data-words=schedule]', /04:30/)).toMatch(/At 04:30/);
+    await page.fill('[name=time]', 'noon');
+    expect(await waitForText(page, '[data-words=schedule]', /12:00/)).toMatch(/At 12:00/);
+    await page.fill('[name=timezone]', 'America/Sao_Paulo');
+    await page.fill('[name=time]', '4h30');
+    expect(await waitForText(page, '[data-words=schedule]', /04:30, America/)).toBe(
+      'At 04:30, America/Sao_Paulo',
+    );
     await page.click('[data-action=next]');
 
     // 5. Check: saved, on the Sources page, ready to run.
@@ -142,9 +154,12 @@ describe('conversas ui', () => {
     expect(statSync(file).mode & 0o777).toBe(0o600);
     const saved = JSON.parse(readFileSync(file, 'utf8')) as {
       schedule: string;
+      timezone: string;
       streams: Record<string, unknown>;
     };
     expect(saved.schedule).toBe('30 4 * * *');
+    expect(saved.timezone).toBe('America/Sao_Paulo');
+    expect(await textOf(page, '[data-source=principal]')).toMatch(/At 04:30, America\/Sao_Paulo/);
     expect(saved.streams['messages']).toEqual({ selected: true, sync: 'incremental' });
 
     // Run now: progress per stream while it runs, the summary at the end.

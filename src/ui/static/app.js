@@ -33,38 +33,9 @@ if (wizard) {
     const out = { editing: wizard.dataset.editing || '', streams: data.getAll('stream') };
     for (const [key, value] of data.entries()) if (key !== 'stream') out[key] = value;
     out.use_sandbox = data.get('use_sandbox') === 'on';
-    out.schedule = schedule();
     return out;
   };
 
-  // Trigger: a cron expression from the choice, shown in words.
-  const schedule = () => {
-    const data = new FormData(wizard);
-    const [hour, minute] = String(data.get('time') || '03:00')
-      .split(':')
-      .map(Number);
-    switch (data.get('trigger')) {
-      case 'daily':
-        return `${minute} ${hour} * * *`;
-      case 'weekly':
-        return `${minute} ${hour} * * ${data.get('weekday')}`;
-      case 'times': {
-        const times = String(data.get('times'))
-          .split(',')
-          .map((t) => t.trim())
-          .filter(Boolean);
-        const parts = times.map((t) => t.split(':').map(Number));
-        const minutes = new Set(parts.map(([, m]) => m));
-        return minutes.size === 1
-          ? `${parts[0][1]} ${parts.map(([h]) => h).join(',')} * * *`
-          : 'times-differ';
-      }
-      case 'cron':
-        return String(data.get('cron')).trim();
-      default:
-        return '';
-    }
-  };
   // Answers can come back out of order while someone types: only the latest question's answer is shown.
   // newest() makes a counter of questions: calling that starts one, and says later whether it is still the newest.
   const newest = () => {
@@ -78,9 +49,18 @@ if (wizard) {
   const words = async (name, expr) => {
     const target = $(`[data-words=${name}]`);
     const stillNewest = wordsQuestion[name]();
-    if (!expr) return (target.textContent = name === 'schedule' ? 'Runs only when you press ▶.' : '');
-    if (expr === 'times-differ')
-      return (target.textContent = 'The times must share their minutes (or use a custom cron).');
+    // The trigger is made and checked by the server from the fields as typed ("8h", "noon"), in its time zone.
+    if (name === 'schedule') {
+      const answer = await call('/api/trigger', values());
+      if (!stillNewest()) return;
+      target.textContent = answer.ok
+        ? answer.schedule
+          ? answer.words
+          : 'Runs only when you press ▶.'
+        : answer.error;
+      return target.classList.toggle('error', !answer.ok);
+    }
+    if (!expr) return (target.textContent = '');
     const answer = await call(`/api/cron?expr=${encodeURIComponent(expr)}`);
     if (!stillNewest()) return;
     target.textContent = answer.ok ? answer.words : answer.error;
@@ -89,7 +69,7 @@ if (wizard) {
   const trigger = () => {
     const kind = new FormData(wizard).get('trigger');
     $$('.trigger-detail [data-for]').forEach((el) => (el.hidden = !el.dataset.for.split(' ').includes(kind)));
-    void words('schedule', schedule());
+    void words('schedule');
   };
   const existingCron = $('[name=cron]', wizard).value;
   if (existingCron) $('[name=trigger]', wizard).value = 'cron';
@@ -152,7 +132,9 @@ if (wizard) {
     out.classList.toggle('ok', !!result.ok);
   };
   wizard.addEventListener('input', (e) =>
-    e.target.name === 'trigger' || e.target.closest('.trigger-detail') ? trigger() : undefined,
+    e.target.name === 'trigger' || e.target.name === 'timezone' || e.target.closest('.trigger-detail')
+      ? trigger()
+      : undefined,
   );
   wizard.addEventListener('change', (e) => (e.target.name === 'trigger' ? trigger() : undefined));
   wizard.addEventListener('click', async (e) => {
