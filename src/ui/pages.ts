@@ -16,6 +16,13 @@ import { runLine } from './runs.js';
 
 type Html = ReturnType<typeof html>;
 
+/**
+ * A data table too wide for a phone scrolls inside this box, never the page; the box takes keyboard focus so it
+ * can be scrolled without a mouse, and is named for screen readers.
+ */
+const scrollBox = (label: string, content: Html): Html =>
+  html`<div class="scroll" tabindex="0" role="region" aria-label="${label}">${content}</div>`;
+
 /** A table's header row. */
 const header = (...names: string[]): Html =>
   html`<thead>
@@ -117,6 +124,7 @@ export function sourcesPage(rows: SourceRow[], created?: string): Html {
                       data-action="run"
                       data-name="${s.name}"
                       title="Run now"
+                      aria-label="Run ${s.name} now"
                       ${s.running ? 'disabled' : ''}
                     >
                       ▶
@@ -125,6 +133,7 @@ export function sourcesPage(rows: SourceRow[], created?: string): Html {
                       class="stop"
                       data-action="stop"
                       data-name="${s.name}"
+                      aria-label="Stop the run of ${s.name}"
                       ${s.running ? '' : 'hidden'}
                     >
                       Stop
@@ -187,12 +196,11 @@ export function wizardPage(o: {
   return layout(
     editing ? `Edit ${String(e['name'])}` : 'Add source',
     html`<h1>${editing ? `Edit ${String(e['name'])}` : 'Add source'}</h1>
-      <ol class="steps">
-        <li data-goto="1">Access</li>
-        <li data-goto="2">Streams</li>
-        <li data-goto="3">Tables</li>
-        <li data-goto="4">Source</li>
-        <li data-goto="5">Check</li>
+      <ol class="steps" aria-label="steps">
+        ${['Access', 'Streams', 'Tables', 'Source', 'Check'].map(
+          (name, i) =>
+            html`<li data-goto="${i + 1}"><button type="button" class="step-pill">${name}</button></li>`,
+        )}
       </ol>
       <form id="wizard" data-editing="${editing ? String(e['name']) : ''}" autocomplete="off">
         ${step(
@@ -273,41 +281,48 @@ export function wizardPage(o: {
             <label
               >Prefix for every table <input name="table_prefix" value="${String(e['table_prefix'] ?? '')}"
             /></label>
-            <table class="tables">
-              ${header('Stream', 'Table', 'Sync type')}
-              <tbody>
-                ${o.streams.map(
-                  ({ stream }) =>
-                    html`<tr data-table-for="${stream.name}">
-                      <td>${stream.name}</td>
-                      <td>
-                        <span class="prefix"></span
-                        ><input
-                          name="table:${stream.name}"
-                          value="${streams[stream.name]?.table ?? stream.name}"
-                        />
-                      </td>
-                      <td>
-                        ${
-                          stream.incremental
-                            ? html`<select name="sync:${stream.name}">
-                                <option value="full_table">full table</option>
-                                <option
-                                  value="incremental"
-                                  ${streams[stream.name]?.sync === 'incremental' ? 'selected' : ''}
+            ${scrollBox(
+              'tables and sync types',
+              html`<table class="tables">
+                ${header('Stream', 'Table', 'Sync type')}
+                <tbody>
+                  ${o.streams.map(
+                    ({ stream }) =>
+                      html`<tr data-table-for="${stream.name}">
+                        <td>${stream.name}</td>
+                        <td>
+                          <span class="prefix"></span
+                          ><input
+                            name="table:${stream.name}"
+                            aria-label="table name for ${stream.name}"
+                            value="${streams[stream.name]?.table ?? stream.name}"
+                          />
+                        </td>
+                        <td>
+                          ${
+                            stream.incremental
+                              ? html`<select
+                                  name="sync:${stream.name}"
+                                  aria-label="sync type of ${stream.name}"
                                 >
-                                  incremental
-                                </option>
-                              </select>`
-                            : html`<span class="muted" title="${stream.fullTableOnly ?? ''}"
-                                >full table</span
-                              >`
-                        }
-                      </td>
-                    </tr>`,
-                )}
-              </tbody>
-            </table>`,
+                                  <option value="full_table">full table</option>
+                                  <option
+                                    value="incremental"
+                                    ${streams[stream.name]?.sync === 'incremental' ? 'selected' : ''}
+                                  >
+                                    incremental
+                                  </option>
+                                </select>`
+                              : html`<span class="muted" title="${stream.fullTableOnly ?? ''}"
+                                  >full table</span
+                                >`
+                          }
+                        </td>
+                      </tr>`,
+                  )}
+                </tbody>
+              </table>`,
+            )}`,
         )}
         ${step(
           4,
@@ -433,22 +448,25 @@ export function catalogPage(tables: TableInfo[], busy?: string): Html {
             ${[...new Set(tables.filter((t) => t.layer === layer).map((t) => t.folder))].map(
               (folder) =>
                 html`<h3>${folder || '(no folder)'}</h3>
-                  <table class="catalog">
-                    ${header('Table', 'Rows', 'Version', 'Last sync')}
-                    <tbody>
-                      ${tables
-                        .filter((t) => t.layer === layer && t.folder === folder)
-                        .map(
-                          (t) =>
-                            html`<tr>
-                              <td><a href="/catalog/${t.layer}/${t.table}">${t.table}</a></td>
-                              <td class="num">${t.rows}</td>
-                              <td class="num">${t.version}</td>
-                              <td>${t.last_sync}</td>
-                            </tr>`,
-                        )}
-                    </tbody>
-                  </table>`,
+                  ${scrollBox(
+                    `tables of ${layer}`,
+                    html`<table class="catalog">
+                      ${header('Table', 'Rows', 'Version', 'Last sync')}
+                      <tbody>
+                        ${tables
+                          .filter((t) => t.layer === layer && t.folder === folder)
+                          .map(
+                            (t) =>
+                              html`<tr>
+                                <td><a href="/catalog/${t.layer}/${t.table}">${t.table}</a></td>
+                                <td class="num">${t.rows}</td>
+                                <td class="num">${t.version}</td>
+                                <td>${t.last_sync}</td>
+                              </tr>`,
+                          )}
+                      </tbody>
+                    </table>`,
+                  )}`,
             )}
           </section>`,
       )}
@@ -486,28 +504,31 @@ export function tablePage(o: {
         ${o.columns.map((c) => html`<li><code>${c.name}</code> ${typeTree(c.type)}</li>`)}
       </ul>
       <h2>Versions</h2>
-      <table class="versions">
-        ${header('Version', 'Status', 'Mode', 'Rows', 'Activated', '')}
-        <tbody>
-          ${o.versions.map(
-            (v) =>
-              html`<tr class="${v.version === o.shown ? 'shown' : ''}">
-                <td class="num">${v.version}</td>
-                <td>${v.status}</td>
-                <td>${v.mode}</td>
-                <td class="num">${v.rows ?? ''}</td>
-                <td>${v.activated_at ?? ''}</td>
-                <td>
-                  ${
-                    v.status === 'current' || v.status === 'superseded'
-                      ? html`<a href="/catalog/${o.layer}/${o.table}?version=${v.version}">preview</a>`
-                      : ''
-                  }
-                </td>
-              </tr>`,
-          )}
-        </tbody>
-      </table>
+      ${scrollBox(
+        'versions',
+        html`<table class="versions">
+          ${header('Version', 'Status', 'Mode', 'Rows', 'Activated', '')}
+          <tbody>
+            ${o.versions.map(
+              (v) =>
+                html`<tr class="${v.version === o.shown ? 'shown' : ''}">
+                  <td class="num">${v.version}</td>
+                  <td>${v.status}</td>
+                  <td>${v.mode}</td>
+                  <td class="num">${v.rows ?? ''}</td>
+                  <td>${v.activated_at ?? ''}</td>
+                  <td>
+                    ${
+                      v.status === 'current' || v.status === 'superseded'
+                        ? html`<a href="/catalog/${o.layer}/${o.table}?version=${v.version}">preview</a>`
+                        : ''
+                    }
+                  </td>
+                </tr>`,
+            )}
+          </tbody>
+        </table>`,
+      )}
       <h2>First 100 rows of version ${o.shown}</h2>
       ${rowsTable(o.rows)}`,
     'catalog',
@@ -546,7 +567,7 @@ export function rowsTable(rows: Record<string, unknown>[]): Html {
   const columns = Object.keys(rows[0]!);
   const cell = (v: unknown): string =>
     v === null || v === undefined ? '' : typeof v === 'object' ? JSON.stringify(v, bigints) : String(v);
-  return html`<div class="scroll">
+  return html`<div class="scroll" tabindex="0" role="region" aria-label="rows">
     <table class="rows">
       ${header(...columns)}
       <tbody>

@@ -21,7 +21,11 @@ if (wizard) {
   const show = (n) => {
     current = Math.min(Math.max(n, 1), steps.length);
     steps.forEach((s) => (s.hidden = Number(s.dataset.step) !== current));
-    $$('.steps li').forEach((li) => li.classList.toggle('active', Number(li.dataset.goto) === current));
+    $$('.steps li').forEach((li) => {
+      li.classList.toggle('active', Number(li.dataset.goto) === current);
+      if (Number(li.dataset.goto) === current) $('button', li).setAttribute('aria-current', 'step');
+      else $('button', li).removeAttribute('aria-current');
+    });
     $('[data-action=back]', wizard).disabled = current === 1;
     $('[data-action=next]', wizard).hidden = current === steps.length;
   };
@@ -267,7 +271,9 @@ document.addEventListener('click', async (e) => {
           typeof row[c] === 'object' && row[c] !== null ? JSON.stringify(row[c]) : String(row[c] ?? '');
     }
     // Wide results scroll inside their box, not the page.
-    const scroll = Object.assign(document.createElement('div'), { className: 'scroll' });
+    const scroll = Object.assign(document.createElement('div'), { className: 'scroll', tabIndex: 0 });
+    scroll.setAttribute('role', 'region');
+    scroll.setAttribute('aria-label', 'query rows');
     scroll.append(table);
     const notice = Object.assign(document.createElement('p'), {
       className: 'notice',
