@@ -9,16 +9,24 @@ import { CatalogStore } from '../catalog/store.js';
 import { parseDay } from '../dates.js';
 import { UserError } from '../errors.js';
 import { createLogger } from '../log.js';
-import { checkSchedule, checkTimeZone, machineTimeZone } from '../pipeline/source.js';
-import { checkTrigger, cronOf, type TriggerChoice } from '../pipeline/trigger.js';
+import { checkSchedule } from '../pipeline/source.js';
 import { redactor } from '../redact.js';
 import { checkConnection } from '../tap/check.js';
 import { describeCost, estimatePlan } from '../tap/estimate.js';
 import { STREAMS } from '../streams/index.js';
 import { bigints } from './pages.js';
 import type { RunService } from '../runs/service.js';
-import type { SourceDirectory } from '../pipeline/directory.js';
 import { withCatalog } from './catalog.js';
+import {
+  configOf,
+  fieldOf,
+  sourceOf,
+  summaryOf,
+  text,
+  triggerOf,
+  type Form,
+  type FormOptions,
+} from './form.js';
 import { catalogExists } from '../catalog/catalog-file.js';
 import { layoutOf } from '../catalog/layout.js';
 
@@ -26,92 +34,12 @@ import { layoutOf } from '../catalog/layout.js';
 const SQL_ROWS = 1000;
 const SQL_MEMORY = '256MB';
 
-export interface ApiOptions {
+export interface ApiOptions extends FormOptions {
   /** How long a query of the SQL box may run before it is stopped. */
   sqlTimeoutMs: number;
-  sources: SourceDirectory;
   runs: RunService;
   db: string;
-  defaults: RawConfig;
-  sandbox: RawConfig | undefined;
   inWords: (cron: string | undefined, timezone?: string) => string;
-}
-
-/** What the wizard posts: its fields, flat. */
-type Form = Record<string, unknown>;
-
-const text = (v: unknown): string => (typeof v === 'string' ? v.trim() : '');
-
-/** The tap config a form describes (secrets from the saved source when the form leaves them empty). */
-function configOf(form: Form, o: ApiOptions): RawConfig {
-  const editing = text(form['editing']);
-  const saved = editing ? ((o.sources.raw(editing)['config'] ?? {}) as RawConfig) : {};
-  const config: RawConfig = { ...o.defaults, ...saved };
-  for (const key of ['access_token', 'private_key_jwk', 'start_date'] as const)
-    if (text(form[key])) config[key] = text(form[key]);
-  if (usesSandbox(form, o)) Object.assign(config, o.sandbox);
-  if (text(form['full_sync_every_days']) !== '')
-    config['full_sync_every_days'] = Number(form['full_sync_every_days']);
-  return config;
-}
-
-/** Whether the form's source runs on the sandbox (ticked now, or made so). */
-const usesSandbox = (form: Form, o: ApiOptions): boolean =>
-  o.sandbox !== undefined &&
-  (form['use_sandbox'] === true ||
-    (text(form['editing']) !== '' && o.sources.raw(text(form['editing']))['sandbox'] === true));
-
-/** What a sandbox source keeps of its config: not the sandbox's URL, token or key, which change every launch. */
-const SANDBOX_SETTINGS = ['api_url', 'access_token', 'private_key_jwk', 'requests_per_minute'];
-
-/** The trigger the form's fields make, checked as the app allows it, in the form's time zone. */
-function triggerOf(form: Form): { schedule: string; timezone: string } {
-  const timezone = checkTimeZone(text(form['timezone']) || machineTimeZone(), 'time zone');
-  const kind = text(form['trigger']) as TriggerChoice['trigger'];
-  const schedule = cronOf({
-    trigger: kind,
-    time: text(form['time']),
-    weekday: text(form['weekday']),
-    times: text(form['times']),
-    cron: text(form['cron']),
-  });
-  return { schedule: schedule ? checkTrigger(schedule, timezone) : '', timezone };
-}
-
-/** The source file a form describes. */
-function sourceOf(form: Form, o: ApiOptions): RawConfig {
-  const sandbox = usesSandbox(form, o);
-  const config = configOf(form, o);
-  if (sandbox) for (const key of SANDBOX_SETTINGS) delete config[key];
-  const selected = new Set(Array.isArray(form['streams']) ? form['streams'].map(String) : []);
-  const streams: Record<string, Record<string, unknown>> = {};
-  for (const s of STREAMS) {
-    const table = text(form[`table:${s.name}`]);
-    const sync = text(form[`sync:${s.name}`]);
-    streams[s.name] = {
-      selected: selected.has(s.name),
-      ...(table && table !== s.name ? { table } : {}),
-      ...(sync === 'incremental' ? { sync } : {}),
-    };
-  }
-  const { schedule, timezone } = triggerOf(form);
-  const full = text(form['full_sync_schedule']);
-  if (full) checkTrigger(full, timezone);
-  const layer = text(form['layer']) === '__new' ? text(form['new_layer']) : text(form['layer']);
-  return {
-    name: text(form['name']),
-    description: typeof form['description'] === 'string' ? form['description'] : '',
-    ...(sandbox ? { sandbox: true } : {}),
-    config,
-    layer: layer || 'raw',
-    folder: text(form['folder']),
-    table_prefix: text(form['table_prefix']),
-    ...(schedule ? { schedule } : {}),
-    timezone,
-    ...(full ? { full_sync_schedule: full } : {}),
-    retention_days: Number(text(form['retention_days']) || 7),
-    streams,
-  };
 }
 
 export function api(o: ApiOptions): Hono {
@@ -190,8 +118,26 @@ export function api(o: ApiOptions): Hono {
     });
   });
 
+  app.post('/summary', async (c) => {
+    try {
+      return c.json({ ok: true, lines: summaryOf(await form(c), o, o.inWords) });
+    } catch (error) {
+      if (!(error instanceof UserError)) throw error;
+      return c.json({ ok: false, error: error.message, field: fieldOf(error.message) });
+    }
+  });
+
   app.post('/sources', async (c) => {
     const f = await form(c);
+    try {
+      return c.json(await save(f));
+    } catch (error) {
+      // A refusal goes beside its field, on its step.
+      if (!(error instanceof UserError)) throw error;
+      return c.json({ ok: false, error: redactor.redact(error.message), field: fieldOf(error.message) });
+    }
+  });
+  const save = async (f: Form): Promise<{ ok: true; name: string }> => {
     const raw = sourceOf(f, o);
     const editing = text(f['editing']) || undefined;
     // The catalog's tables and who writes them: a table of another source is refused now, not at the switch.
@@ -202,8 +148,8 @@ export function api(o: ApiOptions): Hono {
       ...(owners ? { owners } : {}),
       ...(o.sandbox ? { sandbox: o.sandbox } : {}),
     });
-    return c.json({ ok: true, name: source.name });
-  });
+    return { ok: true, name: source.name };
+  };
 
   app.post('/sources/:name/run', (c) => {
     o.runs.start(c.req.param('name'));

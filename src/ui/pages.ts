@@ -418,12 +418,15 @@ export function wizardPage(o: {
         ${step(
           5,
           'Check',
-          html`<p>
-              Save the source: it appears on the Sources page, ready to run (▶ runs it now; the trigger runs
-              it under <code>conversas schedule</code>).
-            </p>
+          html`<p>Check your source before saving it: it then appears on the Sources page.</p>
+            <pre class="summary-lines" data-summary aria-live="polite"></pre>
+            <ul class="checks">
+              <li data-check="test">Connection test: not run (step 1)</li>
+              <li data-check="estimate">Estimate: not made (step 2)</li>
+            </ul>
             <pre class="answer" data-answer="save"></pre>
-            <button type="submit">Save source</button>`,
+            <button type="submit">Save</button>
+            <button type="button" data-action="save-run">Save and run now</button>`,
         )}
         <div class="nav">
           <button type="button" data-action="back">Back</button>

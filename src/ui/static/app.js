@@ -18,8 +18,12 @@ const wizard = $('#wizard');
 if (wizard) {
   const steps = $$('.step', wizard);
   let current = 1;
-  const show = (n) => {
-    current = Math.min(Math.max(n, 1), steps.length);
+  // Each step is a history entry: Back and Forward move between steps, keeping every input (same page).
+  const show = (n, how = 'push') => {
+    const next = Math.min(Math.max(n, 1), steps.length);
+    if (how === 'push' && next !== current) history.pushState({ step: next }, '', `#step-${next}`);
+    if (how === 'replace') history.replaceState({ step: next }, '', `#step-${next}`);
+    current = next;
     steps.forEach((s) => (s.hidden = Number(s.dataset.step) !== current));
     $$('.steps li').forEach((li) => {
       li.classList.toggle('active', Number(li.dataset.goto) === current);
@@ -28,8 +32,10 @@ if (wizard) {
     });
     $('[data-action=back]', wizard).disabled = current === 1;
     $('[data-action=next]', wizard).hidden = current === steps.length;
+    wizard.dispatchEvent(new CustomEvent('step', { detail: current }));
   };
-  show(1);
+  show(Number(/^#step-(\d)$/.exec(location.hash)?.[1] ?? 1), 'replace');
+  window.addEventListener('popstate', (e) => show(e.state?.step ?? 1, 'none'));
   $$('.steps li').forEach((li) => li.addEventListener('click', () => show(Number(li.dataset.goto))));
 
   const values = () => {
@@ -154,11 +160,82 @@ if (wizard) {
       answer('estimate', await call('/api/estimate', values()));
     }
   });
-  wizard.addEventListener('submit', async (e) => {
-    e.preventDefault();
+  // A refusal goes beside its field, on its step, which opens.
+  const clearFieldErrors = () => {
+    $$('.field-error', wizard).forEach((el) => el.remove());
+    $$('[aria-invalid]', wizard).forEach((el) => el.removeAttribute('aria-invalid'));
+  };
+  const fieldError = (field, message) => {
+    const input = $(`[name="${CSS.escape(field)}"]`, wizard);
+    if (!input) return false;
+    show(Number(input.closest('.step').dataset.step));
+    const note = Object.assign(document.createElement('p'), {
+      className: 'error field-error',
+      id: `error-${field.replace(/\W/g, '_')}`,
+      textContent: message,
+    });
+    (input.closest('label') ?? input).after(note);
+    input.setAttribute('aria-invalid', 'true');
+    input.setAttribute('aria-describedby', note.id);
+    input.focus();
+    return true;
+  };
+  const save = async (thenRun) => {
+    clearFieldErrors();
+    answer('save', { ok: true, text: 'saving…' });
     const result = await call('/api/sources', values());
-    if (result.ok) location.assign(`/?created=${encodeURIComponent(result.name)}`);
-    else answer('save', result);
+    if (!result.ok) {
+      answer('save', result);
+      if (result.field) fieldError(result.field, result.error);
+      return;
+    }
+    dirty = false;
+    if (thenRun) {
+      const run = await call(`/api/sources/${encodeURIComponent(result.name)}/run`, {});
+      if (!run.ok) return answer('save', { ok: false, error: `saved, but not run: ${run.error}` });
+    }
+    location.assign(`/?created=${encodeURIComponent(result.name)}`);
+  };
+  wizard.addEventListener('submit', (e) => {
+    e.preventDefault();
+    void save(false);
+  });
+  wizard.addEventListener('click', (e) => (e.target.dataset?.action === 'save-run' ? save(true) : undefined));
+  // Enter in a field never saves (in Edit, a half-made change would be saved at once).
+  wizard.addEventListener('keydown', (e) => {
+    if (e.key === 'Enter' && e.target.tagName === 'INPUT') e.preventDefault();
+  });
+  // Step 3 lists the streams chosen in step 2; step 5 sums up everything chosen, and what was checked.
+  const onStep = async (step) => {
+    if (step === 3) {
+      const chosen = new Set(new FormData(wizard).getAll('stream'));
+      $$('[data-table-for]', wizard).forEach((tr) => (tr.hidden = !chosen.has(tr.dataset.tableFor)));
+    }
+    if (step !== 5) return;
+    const out = $('[data-summary]', wizard);
+    const summary = await call('/api/summary', values());
+    out.textContent = summary.ok ? summary.lines.join('\n') : summary.error;
+    out.classList.toggle('error', !summary.ok);
+    const checked = (name, what, missing) => {
+      const answer = $(`[data-answer=${name}]`);
+      const li = $(`[data-check=${name}]`, wizard);
+      li.textContent = answer.textContent.trim()
+        ? `${what}: ${answer.textContent.trim().split('\n').at(-1)}`
+        : missing;
+      li.classList.toggle('error', answer.classList.contains('error'));
+    };
+    checked('test', 'Connection test', 'Connection test: not run (step 1)');
+    checked('estimate', 'Estimate', 'Estimate: not made (step 2)');
+  };
+  wizard.addEventListener('step', (e) => void onStep(e.detail));
+  void onStep(current);
+  // Leaving with changes not saved asks first.
+  let dirty = false;
+  wizard.addEventListener('input', () => (dirty = true));
+  window.addEventListener('beforeunload', (e) => {
+    if (!dirty) return;
+    e.preventDefault();
+    e.returnValue = '';
   });
 }
 
