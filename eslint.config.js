@@ -21,10 +21,19 @@ export default tseslint.config(
     files: ['src/ui/static/**/*.js'],
     languageOptions: {
       globals: Object.fromEntries(
-        ['document', 'fetch', 'FormData', 'EventSource', 'location', 'confirm', 'alert'].map((g) => [
-          g,
-          'readonly',
-        ]),
+        [
+          'document',
+          'fetch',
+          'FormData',
+          'EventSource',
+          'location',
+          'confirm',
+          'alert',
+          'history',
+          'window',
+          'CSS',
+          'CustomEvent',
+        ].map((g) => [g, 'readonly']),
       ),
     },
   },
