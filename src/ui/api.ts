@@ -14,7 +14,7 @@ import { redactor } from '../redact.js';
 import { checkConnection } from '../tap/check.js';
 import { describeCost, estimatePlan } from '../tap/estimate.js';
 import { STREAMS } from '../streams/index.js';
-import { bigints } from './pages.js';
+import { bigints } from './layout.js';
 import type { RunService } from '../runs/service.js';
 import { withCatalog } from './catalog.js';
 import {

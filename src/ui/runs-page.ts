@@ -1,7 +1,7 @@
 /** A source's run history: each run's line, what went wrong, and its log. */
 import { html } from 'hono/html';
 import type { RunRecord } from '../runs/records.js';
-import { layout } from './pages.js';
+import { layout } from './layout.js';
 import { runLine } from './runs.js';
 
 /** A source's runs, newest first, each with its log. */

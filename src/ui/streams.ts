@@ -4,7 +4,7 @@
  * stream not named here shows under "Other", so a new stream needs no change in the app.
  */
 import { isChild, isDerived, streamByName, STREAMS } from '../streams/index.js';
-import type { StreamChoice } from './pages.js';
+import type { StreamChoice } from './wizard-page.js';
 
 const GROUPS: Record<string, string> = {
   messages: 'Conversations',
