@@ -1,7 +1,9 @@
 /** The Catalog: layers, folders and tables; a table's columns, first rows and versions; the SQL box. */
 import { html } from 'hono/html';
 import type { TableInfo, VersionInfo } from '../catalog/types.js';
+import { dataModel, type ModelTable } from './charts.js';
 import { bigints, header, layout, scrollBox, type Html } from './layout.js';
+import { groupOf, JOINS } from './streams.js';
 
 export function catalogPage(tables: TableInfo[], busy?: string): Html {
   const layers = [...new Set(tables.map((t) => t.layer))];
@@ -10,6 +12,12 @@ export function catalogPage(tables: TableInfo[], busy?: string): Html {
     html`<h1>Catalog</h1>
       ${busy ? html`<p class="notice">${busy}</p>` : ''}
       ${tables.length === 0 && !busy ? html`<p>No table yet: run a source.</p>` : ''}
+      ${
+        tables.length
+          ? html`<h2>Data model</h2>
+              ${dataModel(modelOf(tables))}`
+          : ''
+      }
       ${layers.map(
         (layer) =>
           html`<section class="layer">
@@ -56,9 +64,29 @@ export interface Column {
   type: string;
 }
 
+/** The tables as the data model draws them: grouped as step 2 groups streams, each joined as JOINS says. */
+function modelOf(tables: (TableInfo & { source?: string | null })[]): ModelTable[] {
+  return tables.map((t) => {
+    const join = JOINS[t.stream];
+    // The table it joins: of the same source and layer when there is one.
+    const target =
+      join &&
+      (tables.find((o) => o.stream === join.stream && o.layer === t.layer && o.source === t.source) ??
+        tables.find((o) => o.stream === join.stream && o.layer === t.layer));
+    return {
+      name: `${t.layer}.${t.table}`,
+      href: `/catalog/${t.layer}/${t.table}`,
+      group: groupOf(t.stream),
+      ...(join && target ? { joins: { table: `${target.layer}.${target.table}`, on: join.on } } : {}),
+    };
+  });
+}
+
 export function tablePage(o: {
   layer: string;
   table: string;
+  /** A picture of its rows, when the app draws one for its stream. */
+  chart?: Html | undefined;
   columns: Column[];
   rows: Record<string, unknown>[];
   versions: VersionInfo[];
@@ -68,6 +96,7 @@ export function tablePage(o: {
     `${o.layer}.${o.table}`,
     html`<h1>${o.layer}.${o.table}</h1>
       <p><a href="/catalog">← catalog</a></p>
+      ${o.chart ?? ''}
       <h2>Columns</h2>
       <ul class="columns">
         ${o.columns.map((c) => html`<li><code>${c.name}</code> ${typeTree(c.type)}</li>`)}

@@ -28,7 +28,9 @@ import { runLine } from './runs.js';
 import { runsPage } from './runs-page.js';
 import { guard } from './security.js';
 import { SourceDirectory } from '../pipeline/directory.js';
-import { streamChoices } from './streams.js';
+import { DAILY_CHARTS, streamChoices } from './streams.js';
+import { stackedBars } from './charts.js';
+import { quoteIdent } from '../catalog/columns.js';
 
 export interface UiOptions {
   /** Where the sources live (`<dir>/sources/*.json`). */
@@ -170,7 +172,24 @@ export async function startUi(o: UiOptions): Promise<Ui> {
         type: String(r['column_type']),
       }));
       const rows = await store.query(`SELECT * FROM ${shown.physical} LIMIT 100`);
-      return tablePage({ layer, table, columns, rows, versions, shown: shown.version });
+      const stream = (await store.tables()).find((t) => t.layer === layer && t.table === table)?.stream;
+      const daily = stream ? DAILY_CHARTS[stream] : undefined;
+      const chart =
+        daily && columns.some((c) => c.name === daily.day) && columns.some((c) => c.name === daily.by)
+          ? stackedBars({
+              title: daily.title,
+              rows: (
+                await store.query(
+                  `SELECT ${quoteIdent(daily.day)}::DATE::VARCHAR AS day, coalesce(${quoteIdent(daily.by)}::VARCHAR, '(none)') AS category, count(*)::INT AS n FROM ${shown.physical} WHERE ${quoteIdent(daily.day)} IS NOT NULL GROUP BY ALL ORDER BY 1`,
+                )
+              ).map((r) => ({
+                day: String(r['day']),
+                category: String(r['category']),
+                count: Number(r['n']),
+              })),
+            })
+          : undefined;
+      return tablePage({ layer, table, columns, rows, versions, shown: shown.version, chart });
     });
     return typeof page === 'string' ? c.html(errorPage('Not found', page), 404) : c.html(page);
   });

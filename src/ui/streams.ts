@@ -21,6 +21,21 @@ const GROUPS: Record<string, string> = {
   whatsapp_official_integrations: 'Team and automation',
 };
 
+/** A stream's group in the app (step 2, the data model). */
+export const groupOf = (stream: string): string => GROUPS[stream] ?? 'Other';
+
+/** How the app draws the catalog's data model: the table each stream's rows join, and on what. */
+export const JOINS: Record<string, { stream: string; on: string }> = {
+  messages: { stream: 'contacts', on: 'customer_id = id' },
+  messages_history: { stream: 'contacts', on: 'customer_id = id' },
+  reports: { stream: 'contacts', on: 'customer.id = id' },
+};
+
+/** The picture a table page draws: rows per day of `day`, stacked by `by`. */
+export const DAILY_CHARTS: Record<string, { day: string; by: string; title: string }> = {
+  messages: { day: 'created_at', by: 'sent_by', title: 'Messages per day, by sender' },
+};
+
 export function streamChoices(): StreamChoice[] {
   return STREAMS.map((stream) => {
     const notes: string[] = [];
@@ -33,6 +48,6 @@ export function streamChoices(): StreamChoice[] {
       notes.push(`reads once per ${read.parent.stream} record: at least one request each`);
     if (isDerived(stream)) notes.push(`made from the requests of ${stream.base}: none of its own`);
     if (stream.incremental) notes.push('can sync incrementally (step 3)');
-    return { stream, group: GROUPS[stream.name] ?? 'Other', notes };
+    return { stream, group: groupOf(stream.name), notes };
   });
 }

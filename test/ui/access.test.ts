@@ -52,7 +52,16 @@ describe('the web app for everyone', () => {
   let sb: Sandbox;
   let ui: Ui;
   let browser: Browser;
-  const pages = ['', 'new', 'edit/people', 'runs/people', 'catalog', 'catalog/raw/contacts', 'no/such/page'];
+  const pages = [
+    '',
+    'new',
+    'edit/people',
+    'runs/people',
+    'catalog',
+    'catalog/raw/contacts',
+    'catalog/raw/messages',
+    'no/such/page',
+  ];
 
   beforeAll(async () => {
     sb = await startSandbox({ world: { seed: 81, contacts: 12 }, requestsPerMinute: 0 });

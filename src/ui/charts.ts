@@ -1,0 +1,152 @@
+/**
+ * Pictures drawn on the server as SVG from data the app already has: no chart library, no script, nothing
+ * fetched (the app's Content-Security-Policy allows none), text a screen reader can read (a title and a
+ * description on each), and sizes that scale with the page. Two kinds: stacked bars per day (a table's rows by
+ * day and a category, e.g. messages by sender) and the catalog's data model (which table joins which).
+ */
+import { html } from 'hono/html';
+import type { Html } from './layout.js';
+
+const COLOURS = ['#0b6aa2', '#e07b00', '#1e6b34', '#8e44ad', '#b3261e', '#5d6d7e'];
+
+/** Rows per day and category: one bar a day, stacked by category, with a legend and a sparse day axis. */
+export function stackedBars(o: {
+  title: string;
+  rows: { day: string; category: string; count: number }[];
+}): Html {
+  const days = [...new Set(o.rows.map((r) => r.day))].sort();
+  const categories = [...new Set(o.rows.map((r) => r.category))].sort();
+  const count = new Map(o.rows.map((r) => [`${r.day}|${r.category}`, r.count]));
+  const totals = days.map((d) => categories.reduce((n, c) => n + (count.get(`${d}|${c}`) ?? 0), 0));
+  const max = Math.max(1, ...totals);
+  const [width, height, left, bottom, top] = [720, 220, 48, 36, 12];
+  const plot = height - bottom - top;
+  const step = (width - left - 8) / Math.max(1, days.length);
+  const bar = Math.max(1, step * 0.8);
+  const every = Math.max(1, Math.ceil(days.length / 8));
+  const total = totals.reduce((a, b) => a + b, 0);
+  const description = `${total} rows over ${days.length} day(s), from ${days[0] ?? '-'} to ${days.at(-1) ?? '-'}; by ${categories
+    .map((c) => `${c}: ${o.rows.filter((r) => r.category === c).reduce((n, r) => n + r.count, 0)}`)
+    .join(', ')}`;
+  return html`<figure class="chart">
+    <svg viewBox="0 0 ${width} ${height}" role="img" aria-labelledby="chart-title chart-desc">
+      <title id="chart-title">${o.title}</title>
+      <desc id="chart-desc">${description}</desc>
+      <line x1="${left}" y1="${top + plot}" x2="${width - 4}" y2="${top + plot}" stroke="#99a3ad" />
+      <text x="${left - 6}" y="${top + 8}" text-anchor="end" font-size="11">${max}</text>
+      <text x="${left - 6}" y="${top + plot}" text-anchor="end" font-size="11">0</text>
+      ${days.map((day, i) => {
+        let y = top + plot;
+        const x = left + i * step + (step - bar) / 2;
+        return html`<g data-day="${day}">
+          ${categories.map((c, j) => {
+            const n = count.get(`${day}|${c}`) ?? 0;
+            const h = (n / max) * plot;
+            y -= h;
+            return n
+              ? html`<rect
+                  x="${x.toFixed(1)}"
+                  y="${y.toFixed(1)}"
+                  width="${bar.toFixed(1)}"
+                  height="${h.toFixed(1)}"
+                  fill="${COLOURS[j % COLOURS.length]}"
+                  ><title>${day} ${c}: ${n}</title></rect
+                >`
+              : '';
+          })}
+          ${
+            i % every === 0
+              ? html`<text
+                  x="${(x + bar / 2).toFixed(1)}"
+                  y="${height - bottom + 14}"
+                  text-anchor="middle"
+                  font-size="10"
+                  >${day.slice(5)}</text
+                >`
+              : ''
+          }
+        </g>`;
+      })}
+    </svg>
+    <figcaption>
+      ${o.title}:
+      ${categories.map(
+        (c, j) =>
+          html`<span class="legend"
+            ><svg width="10" height="10" aria-hidden="true">
+              <rect width="10" height="10" fill="${COLOURS[j % COLOURS.length]}" />
+            </svg>
+            ${c}</span
+          > `,
+      )}
+    </figcaption>
+  </figure>`;
+}
+
+/** A table of the catalog, for the data model. */
+export interface ModelTable {
+  /** `layer.table`, linked to its page. */
+  name: string;
+  href: string;
+  group: string;
+  /** The table it joins (by `on`), if any. */
+  joins?: { table: string; on: string };
+}
+
+/** Boxes per group (a column each), and a line from each table to the one it joins. */
+export function dataModel(tables: ModelTable[]): Html {
+  const groups = [...new Set(tables.map((t) => t.group))];
+  const [boxW, boxH, gapY, colW, top] = [210, 30, 14, 250, 34];
+  const at = new Map<string, { x: number; y: number }>();
+  groups.forEach((g, col) =>
+    tables
+      .filter((t) => t.group === g)
+      .forEach((t, row) => at.set(t.name, { x: 10 + col * colW, y: top + row * (boxH + gapY) })),
+  );
+  const rows = Math.max(1, ...groups.map((g) => tables.filter((t) => t.group === g).length));
+  const width = 20 + groups.length * colW;
+  const height = top + rows * (boxH + gapY) + 10;
+  const joins = tables.filter((t) => t.joins && at.has(t.joins.table));
+  return html`<figure class="chart model">
+    <svg viewBox="0 0 ${width} ${height}" role="group" aria-labelledby="model-title model-desc">
+      <title id="model-title">The catalog's data model</title>
+      <desc id="model-desc">
+        ${joins.map((t) => `${t.name} joins ${t.joins!.table} on ${t.joins!.on}. `)}
+        ${groups.map(
+          (g) =>
+            `${g}: ${tables
+              .filter((t) => t.group === g)
+              .map((t) => t.name)
+              .join(', ')}. `,
+        )}
+      </desc>
+      ${groups.map(
+        (g, col) => html`<text x="${10 + col * colW}" y="18" font-size="13" font-weight="600">${g}</text>`,
+      )}
+      ${joins.map((t) => {
+        const from = at.get(t.name)!;
+        const to = at.get(t.joins!.table)!;
+        const [x1, y1, x2, y2] =
+          from.x === to.x
+            ? [from.x, from.y + boxH / 2, to.x, to.y + boxH / 2]
+            : [from.x, from.y + boxH / 2, to.x + boxW, to.y + boxH / 2];
+        const bend =
+          from.x === to.x ? `C ${x1 - 30} ${y1}, ${x2 - 30} ${y2}` : `C ${x1 - 20} ${y1}, ${x2 + 20} ${y2}`;
+        return html`<path
+          d="M ${x1} ${y1} ${bend}, ${x2} ${y2}"
+          fill="none"
+          stroke="#0b6aa2"
+          stroke-width="1.5"
+          ><title>${t.name} → ${t.joins!.table} (${t.joins!.on})</title></path
+        >`;
+      })}
+      ${tables.map((t) => {
+        const p = at.get(t.name)!;
+        return html`<a href="${t.href}"
+          ><rect x="${p.x}" y="${p.y}" width="${boxW}" height="${boxH}" rx="5" fill="#fff" stroke="#0b3d5c" />
+          <text x="${p.x + 8}" y="${p.y + 19}" font-size="12">${t.name}</text></a
+        >`;
+      })}
+    </svg>
+  </figure>`;
+}

@@ -1,0 +1,76 @@
+/**
+ * The pictures (server-rendered SVG, in Chromium): the catalog's data model names each join, and the messages
+ * table's chart counts what the table holds, per day and sender (checked against SQL over the same table).
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { silentLogger } from '../../src/log.js';
+import { SourceDirectory } from '../../src/pipeline/directory.js';
+import { RunService } from '../../src/runs/service.js';
+import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
+import { STREAMS } from '../../src/streams/index.js';
+import { startUi, type Ui } from '../../src/ui/server.js';
+import { DAY, dayOf, queryCatalog, sandboxOverrides } from '../helpers.js';
+
+const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
+
+describe('pictures', () => {
+  let sb: Sandbox;
+  let ui: Ui;
+  let db: string;
+  let browser: Browser;
+  beforeAll(async () => {
+    sb = await startSandbox({ world: { seed: 83, contacts: 25, reports: 20 }, requestsPerMinute: 0 });
+    const dir = mkdtempSync(join(tmpdir(), 'ui-charts-'));
+    db = join(dir, 'conversas.duckdb');
+    new SourceDirectory(dir).save({
+      name: 'people',
+      config: sandboxOverrides(sb, dayOf(sb.world.now - 30 * DAY), dayOf(sb.world.now - DAY)),
+      streams: Object.fromEntries(
+        STREAMS.map((s) => [
+          s.name,
+          { selected: ['contacts', 'messages', 'reports', 'employees'].includes(s.name) },
+        ]),
+      ),
+    });
+    const service = new RunService({ root: dir, db, log: silentLogger });
+    service.start('people');
+    expect((await service.finished('people'))?.status).toBe('succeeded');
+    ui = await startUi({ dir, db, log: silentLogger, service });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu'] });
+  }, 60_000);
+  afterAll(async () => {
+    await browser?.close();
+    await ui?.close();
+    await sb?.close();
+  });
+
+  it('draws the data model and the messages per day by sender, as the tables hold them', async () => {
+    const page = await (await browser.newContext()).newPage();
+    await page.goto(ui.launchUrl);
+    await page.goto(`${ui.url}catalog`);
+    const model = await page.locator('figure.model svg desc').textContent();
+    expect(model).toContain('raw.messages joins raw.contacts on customer_id = id.');
+    expect(model).toContain('raw.reports joins raw.contacts on customer.id = id.');
+    expect(model).toMatch(/Team and automation: raw\.employees/);
+    await page.click('figure.model a:has-text("raw.messages")');
+    await page.waitForURL(/catalog\/raw\/messages$/);
+
+    const truth = await queryCatalog(
+      db,
+      `SELECT created_at::DATE::VARCHAR AS day, coalesce(sent_by::VARCHAR, '(none)') AS sender, count(*)::INT AS n FROM raw.messages GROUP BY ALL`,
+    );
+    const total = truth.reduce((n, r) => n + Number(r['n']), 0);
+    expect(total).toBeGreaterThan(0);
+    const desc = await page.locator('figure.chart svg desc').textContent();
+    expect(desc).toContain(`${total} rows over ${new Set(truth.map((r) => r['day'])).size} day(s)`);
+    // One bar segment per day and sender, each saying its count.
+    const segments = await page.locator('figure.chart svg rect title').allTextContents();
+    expect(segments.sort()).toEqual(
+      truth.map((r) => `${String(r['day'])} ${String(r['sender'])}: ${String(r['n'])}`).sort(),
+    );
+  }, 60_000);
+});
