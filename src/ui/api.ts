@@ -13,7 +13,7 @@ import { checkSchedule } from '../pipeline/source.js';
 import { redactor } from '../redact.js';
 import { checkConnection } from '../tap/check.js';
 import { describeCost, estimatePlan } from '../tap/estimate.js';
-import { STREAMS } from '../streams/index.js';
+import { isRunnable, STREAMS } from '../streams/index.js';
 import { bigints } from './layout.js';
 import type { RunService } from '../runs/service.js';
 import { withCatalog } from './catalog.js';
@@ -85,7 +85,12 @@ export function api(o: ApiOptions): Hono {
     try {
       const config = validateConfig(configOf(await form(c), o));
       await checkConnection(config, log);
-      return c.json({ ok: true, lines });
+      // The streams these tested settings can run: the page ticks them (unless a person chose already).
+      return c.json({
+        ok: true,
+        lines,
+        runnable: STREAMS.filter((s) => isRunnable(s, config)).map((s) => s.name),
+      });
     } catch (error) {
       return c.json({ ok: false, lines, error: redactor.redact((error as Error).message) });
     }

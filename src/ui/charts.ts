@@ -95,8 +95,16 @@ export interface ModelTable {
 
 /** Boxes per group (a column each), and a line from each table to the one it joins. */
 export function dataModel(tables: ModelTable[]): Html {
-  const groups = [...new Set(tables.map((t) => t.group))];
-  const [boxW, boxH, gapY, colW, top] = [210, 30, 14, 250, 34];
+  // Joined tables first, the tables that join them next (lines cross nothing), the rest after.
+  const targets = new Set(tables.flatMap((t) => (t.joins ? [t.joins.table] : [])));
+  const rank = (g: string): number =>
+    tables.some((t) => t.group === g && targets.has(t.name))
+      ? 0
+      : tables.some((t) => t.group === g && t.joins)
+        ? 1
+        : 2;
+  const groups = [...new Set(tables.map((t) => t.group))].sort((a, b) => rank(a) - rank(b));
+  const [boxW, boxH, gapY, colW, top] = [260, 30, 14, 300, 34];
   const at = new Map<string, { x: number; y: number }>();
   groups.forEach((g, col) =>
     tables

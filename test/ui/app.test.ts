@@ -102,6 +102,9 @@ describe('conversas ui', () => {
     await page.fill('[name=private_key_jwk]', JSON.stringify(sb.jwk.current));
     await page.click('[data-action=test]');
     expect(await waitForText(page, '[data-answer=test]', /private key/)).toMatch(/token accepted/);
+    // The tested settings allow the history and its messages: ticked for the person.
+    expect(await page.isChecked('input[name=stream][value=messages_history]')).toBe(true);
+    expect(await page.isChecked('input[name=stream][value=messages]')).toBe(true);
     await page.click('[data-action=next]');
 
     // 2. Streams: the notes, search, the estimate.
@@ -146,7 +149,10 @@ describe('conversas ui', () => {
     );
     await page.click('[data-action=next]');
 
-    // 5. Check: saved, on the Sources page, ready to run.
+    // 5. Check: everything chosen in words, then saved, on the Sources page, ready to run.
+    await page.locator('[data-summary]', { hasText: /rd_contacts/ }).waitFor();
+    expect(await textOf(page, '[data-summary]')).toMatch(/Trigger: At 04:30, America\/Sao_Paulo/);
+    await shot(page, 'step-5-check');
     await page.click('button[type=submit]');
     await page.waitForURL(/created=principal/);
     expect(await textOf(page, '[data-source=principal]')).toMatch(/ready to run/);
@@ -179,7 +185,7 @@ describe('conversas ui', () => {
 
     // The catalog: the contacts rows.
     await page.click('text=Catalog');
-    await page.click('text=rd_contacts');
+    await page.click('table.catalog a:text-is("rd_contacts")');
     expect(await page.locator('table.rows tbody tr').count()).toBe(CONTACTS);
 
     // A second run; the first version stays, previewable.
@@ -194,6 +200,12 @@ describe('conversas ui', () => {
     await waitForText(page, 'main', /First 100 rows of version 1/);
     expect(await page.locator('table.rows tbody tr').count()).toBe(CONTACTS);
     await shot(page, 'catalog-table');
+    await page.goto(`${ui.url}catalog/raw/rd_messages`);
+    await page.locator('figure.chart').waitFor();
+    if (SCREENSHOTS)
+      await page.locator('figure.chart').screenshot({ path: join(SHOTS, 'messages-chart.png') });
+    await page.goto(`${ui.url}catalog`);
+    if (SCREENSHOTS) await page.locator('figure.model').screenshot({ path: join(SHOTS, 'data-model.png') });
 
     // The SQL box reads, and cannot write.
     await page.goto(`${ui.url}catalog`);

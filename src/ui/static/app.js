@@ -115,6 +115,10 @@ if (wizard) {
   start.addEventListener('input', checkDate);
   void checkDate();
 
+  // Streams a person ticks or unticks are theirs: a later connection test no longer chooses for them.
+  let streamsChosen = Boolean(wizard.dataset.editing);
+  wizard.addEventListener('change', (e) => (e.target.name === 'stream' ? (streamsChosen = true) : undefined));
+
   // Streams: search.
   $('[data-search=streams]').addEventListener('input', (e) => {
     const q = e.target.value.toLowerCase();
@@ -153,7 +157,10 @@ if (wizard) {
     if (action === 'back') show(current - 1);
     if (action === 'test') {
       answer('test', { ok: true, text: 'testing…' });
-      answer('test', await call('/api/test', values()));
+      const tested = await call('/api/test', values());
+      answer('test', tested);
+      if (tested.ok && !streamsChosen)
+        for (const box of $$('input[name=stream]', wizard)) box.checked = tested.runnable.includes(box.value);
     }
     if (action === 'estimate') {
       answer('estimate', { ok: true, text: 'estimating…' });
@@ -248,6 +255,7 @@ function watch(name) {
   const progress = $('.progress', row);
   const summary = $('.summary', row);
   const streams = new Map();
+  let warnings = 0;
   const source = new EventSource(`/api/sources/${encodeURIComponent(name)}/events`);
   source.onmessage = (message) => {
     const event = JSON.parse(message.data);
@@ -268,7 +276,15 @@ function watch(name) {
           : '';
       line.textContent = `${p.stream}: ${p.records} records${of}${p.done ? ' ✓' : ''}`;
     } else if (event.type === 'log') {
-      summary.textContent += `${event.line}\n`;
+      // Each line in its level's colour: a warning is never shown as a success.
+      const level = /^(WARN|ERROR)\b/.exec(event.line)?.[1]?.toLowerCase();
+      if (level) warnings += 1;
+      summary.append(
+        Object.assign(document.createElement('span'), {
+          className: level ? `log-${level}` : 'log-info',
+          textContent: `${event.line}\n`,
+        }),
+      );
     } else if (event.type === 'done') {
       source.close();
       // The server sends the run's line as the Sources page shows it.
@@ -285,8 +301,13 @@ function watch(name) {
       last.replaceChildren(line, why, history);
       $(`[data-action=run][data-name="${name}"]`).disabled = false;
       $(`[data-action=stop][data-name="${name}"]`).hidden = true;
-      summary.textContent += `${event.ok ? 'done' : event.status}:\n${event.summary}`;
-      row.classList.add(event.ok ? 'ok' : 'failed');
+      summary.append(
+        Object.assign(document.createElement('span'), {
+          className: event.ok ? 'log-info' : 'log-error',
+          textContent: `${event.ok ? 'done' : event.status}:\n${event.summary}`,
+        }),
+      );
+      row.classList.add(event.ok ? (warnings ? 'warned' : 'ok') : 'failed');
       row.dataset.done = event.ok ? 'ok' : event.status;
     }
   };
