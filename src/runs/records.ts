@@ -44,6 +44,18 @@ export interface RunRecord {
   resumed?: number;
   /** Records read so far per stream, while it runs (written every few seconds). */
   progress?: Record<string, number>;
+  /** How the run went over time (for its picture), at most a few hundred samples. */
+  timeline?: RunSample[];
+  /** The source's budget when it ran (requests a minute). */
+  budget_per_minute?: number;
+}
+
+/** What a run had done at one moment: requests sent, 429s answered, records per stream (all since its start). */
+export interface RunSample {
+  at: string;
+  requests: number;
+  throttled: number;
+  records: Record<string, number>;
 }
 
 /** Total rows of a run, for one-line summaries. */
@@ -89,7 +101,9 @@ export class RunStore {
   end(
     run: RunRecord,
     status: Exclude<RunStatus, 'running'>,
-    change: Partial<Pick<RunRecord, 'requests' | 'rows' | 'error' | 'note' | 'progress'>> = {},
+    change: Partial<
+      Pick<RunRecord, 'requests' | 'rows' | 'error' | 'note' | 'progress' | 'timeline' | 'budget_per_minute'>
+    > = {},
     now = new Date(),
   ): RunRecord {
     return this.update(run, { ...change, status, ended_at: now.toISOString() });

@@ -14,13 +14,15 @@ import type { Logger } from '../log.js';
 import { SourceDirectory } from '../pipeline/directory.js';
 import type { ProgressEvent } from '../tap/sync.js';
 import { lendBudgets } from './budget-broker.js';
-import { RunStore, type RunRecord, type RunTrigger } from './records.js';
+import { RunStore, type RunRecord, type RunSample, type RunTrigger } from './records.js';
 import type { StartMessage, WorkerMessage } from './worker.js';
 
 // dist/runs/worker.js from here, whether this module runs built (dist/runs) or from source under test (src/runs).
 const WORKER = fileURLToPath(new URL('../../dist/runs/worker.js', import.meta.url));
 /** How long a stopped run may take to leave before it is killed (its staged rows are safe either way). */
 const STOP_GRACE_MS = 4000;
+/** The most samples a run's record keeps for its picture. */
+const MAX_SAMPLES = 400;
 /** How often a running run's record is rewritten with its progress. */
 const PROGRESS_EVERY_MS = 2000;
 
@@ -111,6 +113,9 @@ export class RunService {
     let note: string | undefined;
     const progress: Record<string, number> = {};
     let progressSaved = Date.now();
+    // A resumed run's picture goes on from where it was.
+    let timeline: RunSample[] = [...(resuming?.timeline ?? [])];
+    let budgetPerMinute = resuming?.budget_per_minute;
     child.on('message', (message: WorkerMessage) => {
       if (message.kind === 'log') {
         if (/not resuming the interrupted sync/.test(message.line)) note = message.line.replace(/^\w+ /, '');
@@ -120,8 +125,18 @@ export class RunService {
         progress[message.progress.stream] = message.progress.records;
         if (Date.now() - progressSaved >= PROGRESS_EVERY_MS && !outcome && this.active.has(source)) {
           progressSaved = Date.now();
-          active.record = this.records.update(active.record, { progress: { ...progress } });
+          active.record = this.records.update(active.record, {
+            progress: { ...progress },
+            timeline,
+            ...(budgetPerMinute ? { budget_per_minute: budgetPerMinute } : {}),
+          });
         }
+      } else if (message.kind === 'sample') {
+        budgetPerMinute = message.budgetPerMinute || budgetPerMinute;
+        timeline.push(message.sample);
+        // A day-long run keeps a few hundred samples: every other one goes when there are too many.
+        if (timeline.length > MAX_SAMPLES)
+          timeline = timeline.filter((_, i) => i % 2 === 0 || i === timeline.length - 1);
       } else if (message.kind === 'done') outcome = message;
     });
     // A worker that fails before it can say so (it crashed, or could not start) leaves its words on stderr.
@@ -148,6 +163,8 @@ export class RunService {
                 : `the run's process ended unexpectedly (${signal ?? `exit ${code}`})`));
         const ended = this.records.end(active.record, status, {
           progress: { ...progress },
+          timeline,
+          ...(budgetPerMinute ? { budget_per_minute: budgetPerMinute } : {}),
           requests: outcome?.requests ?? 0,
           rows: outcome?.rows ?? {},
           error:

@@ -9,12 +9,17 @@
 import process from 'node:process';
 import type { RawConfig } from '../config.js';
 import { InterruptedError, UserError } from '../errors.js';
-import { createLogger } from '../log.js';
+import { createLogger, type Logger } from '../log.js';
 import { SourceDirectory } from '../pipeline/directory.js';
 import { formatSummary, runPipeline } from '../pipeline/sync.js';
 import { redactor } from '../redact.js';
 import type { ProgressEvent } from '../tap/sync.js';
+import type { BudgetSource } from '../tap/budgets.js';
+import type { RunSample } from './records.js';
 import { borrowedBudget } from './budget-broker.js';
+
+/** How often the run tells its service what it has done (for the run's picture). */
+const SAMPLE_EVERY_MS = 5000;
 
 export interface StartMessage {
   kind: 'start';
@@ -29,6 +34,7 @@ export interface StartMessage {
 export type WorkerMessage =
   | { kind: 'log'; line: string }
   | { kind: 'progress'; progress: ProgressEvent }
+  | { kind: 'sample'; sample: RunSample; budgetPerMinute: number }
   | {
       kind: 'done';
       ok: boolean;
@@ -44,7 +50,47 @@ const send = (message: WorkerMessage): void => {
   if (process.connected) process.send!(message);
 };
 
+/** What the run has done so far, sampled every few seconds for its picture. */
+let requests = 0;
+let throttled = 0;
+let budgetPerMinute = 0;
+const records: Record<string, number> = {};
+const sample = (): void =>
+  send({
+    kind: 'sample',
+    sample: { at: new Date().toISOString(), requests, throttled, records: { ...records } },
+    budgetPerMinute,
+  });
+
+/** The budget, counting the requests it lets go and the 429s it is told of. */
+const counted =
+  (source: BudgetSource): BudgetSource =>
+  (config, burst) => {
+    budgetPerMinute = config.requests_per_minute;
+    const budget = source(config, burst);
+    const { limiter } = budget;
+    return {
+      ...budget,
+      limiter: {
+        get throttles() {
+          return limiter.throttles;
+        },
+        acquire: async (signal?: AbortSignal) => {
+          await limiter.acquire(signal);
+          requests += 1;
+        },
+        throttled: (ms?: number) => {
+          throttled += 1;
+          limiter.throttled(ms);
+        },
+        succeeded: () => limiter.succeeded(),
+      },
+    };
+  };
+
 async function run(start: StartMessage): Promise<WorkerMessage & { kind: 'done' }> {
+  sample();
+  const sampling = setInterval(sample, SAMPLE_EVERY_MS);
   const controller = new AbortController();
   const interrupt = (why: string): void => {
     if (!controller.signal.aborted) controller.abort(new InterruptedError(why));
@@ -54,27 +100,12 @@ async function run(start: StartMessage): Promise<WorkerMessage & { kind: 'done' 
   process.on('disconnect', () => interrupt('the service ending'));
   const log = createLogger((line) => send({ kind: 'log', line: line.trimEnd() }), 'info');
   try {
-    const source = new SourceDirectory(start.root).read(start.source);
-    const result = await runPipeline({
-      source,
-      db: start.db,
-      log,
-      signal: controller.signal,
-      overrides: start.overrides,
-      full: start.full,
-      budget: borrowedBudget(process as unknown as Parameters<typeof borrowedBudget>[0]),
-      onProgress: (progress) => send({ kind: 'progress', progress }),
-      onPlan: (line) => send({ kind: 'log', line }),
-    });
-    return {
-      kind: 'done',
-      ok: true,
-      code: 0,
-      summary: formatSummary(result),
-      requests: result.tap.requests,
-      rows: Object.fromEntries(result.tables.map((t) => [`${t.layer}.${t.table}`, t.rows])),
-      error: null,
-    };
+    try {
+      return await runSource(start, controller, log);
+    } finally {
+      clearInterval(sampling);
+      sample();
+    }
   } catch (error) {
     const message = redactor.redact(error instanceof Error ? error.message : String(error));
     return {
@@ -82,11 +113,42 @@ async function run(start: StartMessage): Promise<WorkerMessage & { kind: 'done' 
       ok: false,
       code: error instanceof UserError ? error.exitCode : 1,
       summary: message,
-      requests: 0,
+      requests,
       rows: {},
       error: message,
     };
   }
+}
+
+async function runSource(
+  start: StartMessage,
+  controller: AbortController,
+  log: Logger,
+): Promise<WorkerMessage & { kind: 'done' }> {
+  const source = new SourceDirectory(start.root).read(start.source);
+  const result = await runPipeline({
+    source,
+    db: start.db,
+    log,
+    signal: controller.signal,
+    overrides: start.overrides,
+    full: start.full,
+    budget: counted(borrowedBudget(process as unknown as Parameters<typeof borrowedBudget>[0])),
+    onProgress: (progress) => {
+      records[progress.stream] = progress.records;
+      send({ kind: 'progress', progress });
+    },
+    onPlan: (line) => send({ kind: 'log', line }),
+  });
+  return {
+    kind: 'done',
+    ok: true,
+    code: 0,
+    summary: formatSummary(result),
+    requests: result.tap.requests,
+    rows: Object.fromEntries(result.tables.map((t) => [`${t.layer}.${t.table}`, t.rows])),
+    error: null,
+  };
 }
 
 process.once('message', (message: StartMessage) => {

@@ -5,6 +5,7 @@
  * day and a category, e.g. messages by sender) and the catalog's data model (which table joins which).
  */
 import { html } from 'hono/html';
+import type { RunRecord } from '../runs/records.js';
 import type { Html } from './layout.js';
 
 const COLOURS = ['#0b6aa2', '#e07b00', '#1e6b34', '#8e44ad', '#b3261e', '#5d6d7e'];
@@ -156,5 +157,111 @@ export function dataModel(tables: ModelTable[]): Html {
         >`;
       })}
     </svg>
+  </figure>`;
+}
+
+/** A run over time: requests a minute against its budget (429s marked), and records per stream. */
+export function runTimeline(run: RunRecord): Html {
+  const samples = run.timeline ?? [];
+  if (samples.length < 2) return html``;
+  const t0 = Date.parse(samples[0]!.at);
+  const span = Math.max(1, Date.parse(samples.at(-1)!.at) - t0);
+  const [width, height, left, top, bottom] = [720, 150, 48, 10, 24];
+  const plot = height - top - bottom;
+  const x = (at: string): number => left + ((Date.parse(at) - t0) / span) * (width - left - 8);
+  const rates = samples.slice(1).map((s, i) => {
+    const before = samples[i]!;
+    const minutes = (Date.parse(s.at) - Date.parse(before.at)) / 60_000;
+    return {
+      at: s.at,
+      rate: minutes > 0 ? (s.requests - before.requests) / minutes : 0,
+      limited: s.throttled > before.throttled,
+    };
+  });
+  const budget = run.budget_per_minute ?? 0;
+  const top1 = Math.max(1, budget * 1.15, ...rates.map((r) => r.rate));
+  const y1 = (v: number): number => top + plot - (v / top1) * plot;
+  const streams = [...new Set(samples.flatMap((s) => Object.keys(s.records)))].sort();
+  const top2 = Math.max(1, ...samples.flatMap((s) => Object.values(s.records)));
+  const y2 = (v: number): number => top + plot - (v / top2) * plot;
+  const last = samples.at(-1)!;
+  const minutes = span / 60_000;
+  const description =
+    `${last.requests} requests in ${minutes.toFixed(1)} min (${(last.requests / Math.max(minutes, 1 / 60)).toFixed(0)} a minute` +
+    `${budget ? ` against a budget of ${budget}` : ''}); ${last.throttled} answered 429; records: ${streams
+      .map((s) => `${s} ${last.records[s] ?? 0}`)
+      .join(', ')}`;
+  const line = (points: [number, number][]): string =>
+    points.map(([a, b]) => `${a.toFixed(1)},${b.toFixed(1)}`).join(' ');
+  return html`<figure class="chart timeline">
+    <svg
+      viewBox="0 0 ${width} ${height * 2}"
+      role="img"
+      aria-labelledby="timeline-${run.id} timeline-desc-${run.id}"
+    >
+      <title id="timeline-${run.id}">How the run went</title>
+      <desc id="timeline-desc-${run.id}">${description}</desc>
+      <text x="${left}" y="${top + 2}" font-size="11">
+        requests a minute${budget ? ` (budget ${budget})` : ''}
+      </text>
+      <text x="${left - 6}" y="${top + 10}" text-anchor="end" font-size="10">${Math.round(top1)}</text>
+      <line x1="${left}" y1="${top + plot}" x2="${width - 4}" y2="${top + plot}" stroke="#99a3ad" />
+      ${
+        budget
+          ? html`<line
+              x1="${left}"
+              y1="${y1(budget).toFixed(1)}"
+              x2="${width - 4}"
+              y2="${y1(budget).toFixed(1)}"
+              stroke="#99a3ad"
+              stroke-dasharray="4 3"
+            />`
+          : ''
+      }
+      <polyline
+        fill="none"
+        stroke="${COLOURS[0]}"
+        stroke-width="1.5"
+        points="${line(rates.map((r) => [x(r.at), y1(r.rate)]))}"
+      />
+      ${rates
+        .filter((r) => r.limited)
+        .map(
+          (r) =>
+            html`<circle cx="${x(r.at).toFixed(1)}" cy="${y1(r.rate).toFixed(1)}" r="3" fill="#b3261e"
+              ><title>429 at ${r.at}</title></circle
+            >`,
+        )}
+      <g transform="translate(0 ${height})">
+        <text x="${left}" y="${top + 2}" font-size="11">records read, by stream</text>
+        <text x="${left - 6}" y="${top + 10}" text-anchor="end" font-size="10">${top2}</text>
+        <line x1="${left}" y1="${top + plot}" x2="${width - 4}" y2="${top + plot}" stroke="#99a3ad" />
+        ${streams.map(
+          (stream, j) =>
+            html`<polyline
+              fill="none"
+              stroke="${COLOURS[(j + 1) % COLOURS.length]}"
+              stroke-width="1.5"
+              points="${line(samples.map((s) => [x(s.at), y2(s.records[stream] ?? 0)]))}"
+              ><title>${stream}</title></polyline
+            >`,
+        )}
+        <text x="${left}" y="${height - 6}" font-size="10">0</text>
+        <text x="${width - 8}" y="${height - 6}" text-anchor="end" font-size="10">
+          ${minutes.toFixed(1)} min
+        </text>
+      </g>
+    </svg>
+    <figcaption>
+      ${streams.map(
+        (s, j) =>
+          html`<span class="legend"
+            ><svg width="10" height="10" aria-hidden="true">
+              <rect width="10" height="10" fill="${COLOURS[(j + 1) % COLOURS.length]}" />
+            </svg>
+            ${s}</span
+          > `,
+      )}
+    </figcaption>
   </figure>`;
 }

@@ -9,6 +9,7 @@ import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/log.js';
 import { SourceDirectory } from '../../src/pipeline/directory.js';
+import type { RunRecord } from '../../src/runs/records.js';
 import { RunService } from '../../src/runs/service.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { STREAMS } from '../../src/streams/index.js';
@@ -22,6 +23,7 @@ describe('pictures', () => {
   let ui: Ui;
   let db: string;
   let browser: Browser;
+  let finished: RunRecord;
   beforeAll(async () => {
     sb = await startSandbox({ world: { seed: 83, contacts: 25, reports: 20 }, requestsPerMinute: 0 });
     const dir = mkdtempSync(join(tmpdir(), 'ui-charts-'));
@@ -38,7 +40,9 @@ describe('pictures', () => {
     });
     const service = new RunService({ root: dir, db, log: silentLogger });
     service.start('people');
-    expect((await service.finished('people'))?.status).toBe('succeeded');
+    finished = (await service.finished('people'))!;
+    expect(finished.status).toBe('succeeded');
+    expect(finished.timeline!.length).toBeGreaterThanOrEqual(2);
     ui = await startUi({ dir, db, log: silentLogger, service });
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu'] });
   }, 60_000);
@@ -72,5 +76,19 @@ describe('pictures', () => {
     expect(segments.sort()).toEqual(
       truth.map((r) => `${String(r['day'])} ${String(r['sender'])}: ${String(r['n'])}`).sort(),
     );
+  }, 60_000);
+
+  it("draws a run's timeline: requests a minute against the budget, and records per stream", async () => {
+    const page = await (await browser.newContext()).newPage();
+    await page.goto(ui.launchUrl);
+    await page.goto(`${ui.url}runs/people`);
+    const desc = await page.locator('figure.timeline svg desc').first().textContent();
+    // The run's own counts: every request it sent, as its record counts them.
+    expect(desc).toContain(`${finished.requests} requests in `);
+    expect(desc).toMatch(
+      /^\d+ requests in [\d.]+ min \(\d+ a minute against a budget of 1000000\); 0 answered 429; records: /,
+    );
+    expect(desc).toMatch(/contacts 25/);
+    expect(await page.locator('figure.timeline svg polyline').count()).toBeGreaterThanOrEqual(2);
   }, 60_000);
 });

@@ -137,6 +137,24 @@ describe('runs in the web app', () => {
     // The history page lists the runs with their logs.
     await page.goto(`${service.url}runs/people`);
     expect(await page.locator('ol.runs li').count()).toBe(3);
+    // The newest run's picture is open: how it used the budget, and what it read.
+    expect(
+      await page.locator('ol.runs li').first().locator('figure.timeline svg desc').textContent(),
+    ).toMatch(/against a budget of 240\)/);
+    if (process.env['SCREENSHOTS'] === '1')
+      await page
+        .locator('ol.runs li')
+        .nth(2)
+        .locator('details')
+        .first()
+        .evaluate((d) => ((d as unknown as { open: boolean }).open = true))
+        .then(() =>
+          page
+            .locator('ol.runs li')
+            .nth(2)
+            .locator('figure.timeline')
+            .screenshot({ path: join(import.meta.dirname, '../../docs/screenshots/run-timeline.png') }),
+        );
     await context.close();
     service.child.kill('SIGTERM');
     expect(await ended(service.child)).toBe(0);
