@@ -17,6 +17,7 @@ import { isRunnable, STREAMS } from '../streams/index.js';
 import { bigints } from './layout.js';
 import type { RunService } from '../runs/service.js';
 import { withCatalog } from './catalog.js';
+import { inAppWords } from './words.js';
 import {
   configOf,
   fieldOf,
@@ -64,7 +65,7 @@ export function api(o: ApiOptions): Hono {
       return c.json({ ok: true, schedule, words: o.inWords(schedule || undefined, timezone) });
     } catch (error) {
       if (!(error instanceof UserError)) throw error;
-      return c.json({ ok: false, error: error.message });
+      return c.json({ ok: false, error: inAppWords(error.message) });
     }
   });
 
@@ -92,7 +93,7 @@ export function api(o: ApiOptions): Hono {
         runnable: STREAMS.filter((s) => isRunnable(s, config)).map((s) => s.name),
       });
     } catch (error) {
-      return c.json({ ok: false, lines, error: redactor.redact((error as Error).message) });
+      return c.json({ ok: false, lines, error: inAppWords(redactor.redact((error as Error).message)) });
     }
   });
 
@@ -128,7 +129,7 @@ export function api(o: ApiOptions): Hono {
       return c.json({ ok: true, lines: summaryOf(await form(c), o, o.inWords) });
     } catch (error) {
       if (!(error instanceof UserError)) throw error;
-      return c.json({ ok: false, error: error.message, field: fieldOf(error.message) });
+      return c.json({ ok: false, error: inAppWords(error.message), field: fieldOf(error.message) });
     }
   });
 
@@ -139,7 +140,11 @@ export function api(o: ApiOptions): Hono {
     } catch (error) {
       // A refusal goes beside its field, on its step.
       if (!(error instanceof UserError)) throw error;
-      return c.json({ ok: false, error: redactor.redact(error.message), field: fieldOf(error.message) });
+      return c.json({
+        ok: false,
+        error: inAppWords(redactor.redact(error.message)),
+        field: fieldOf(error.message),
+      });
     }
   });
   const save = async (f: Form): Promise<{ ok: true; name: string }> => {

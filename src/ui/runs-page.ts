@@ -4,6 +4,7 @@ import type { RunRecord } from '../runs/records.js';
 import { runTimeline } from './charts.js';
 import { layout } from './layout.js';
 import { runLine } from './runs.js';
+import { inAppWords } from './words.js';
 
 /** A source's runs, newest first, each with its log. */
 export function runsPage(
@@ -20,7 +21,7 @@ export function runsPage(
           (run, i) =>
             html`<li data-run="${run.id}" data-status="${run.status}">
               <span class="run-line">${runLine(run)}</span>
-              ${run.error ? html`<div class="muted">${run.error}</div>` : ''}
+              ${run.error ? html`<div class="muted">${inAppWords(run.error)}</div>` : ''}
               ${run.note ? html`<div class="muted">${run.note}</div>` : ''}
               ${
                 (run.timeline?.length ?? 0) > 1

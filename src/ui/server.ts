@@ -21,6 +21,7 @@ import { api } from './api.js';
 import { withCatalog } from './catalog.js';
 import { catalogPage, tablePage, type Column } from './catalog-page.js';
 import { errorPage, inWords } from './layout.js';
+import { inAppWords } from './words.js';
 import { sourcesPage } from './sources-page.js';
 import { wizardPage } from './wizard-page.js';
 import type { RunService } from '../runs/service.js';
@@ -60,7 +61,7 @@ const STATIC = fileURLToPath(new URL('../../src/ui/static/', import.meta.url));
 const TYPES: Record<string, string> = { js: 'text/javascript', css: 'text/css', svg: 'image/svg+xml' };
 
 /** What an error may say to a browser: no absolute path of this machine. */
-const withoutPaths = (message: string): string => message.replace(/(?:\/[\w.@-]+){2,}\/?/g, '…');
+const withoutPaths = (message: string): string => inAppWords(message).replace(/(?:\/[\w.@-]+){2,}\/?/g, '…');
 
 export async function startUi(o: UiOptions): Promise<Ui> {
   const token = randomBytes(24).toString('base64url');
@@ -210,7 +211,7 @@ export async function startUi(o: UiOptions): Promise<Ui> {
                   status: event.run.status,
                   summary: event.summary,
                   line: runLine(event.run),
-                  error: event.run.error ?? event.run.note ?? null,
+                  error: inAppWords(event.run.error ?? event.run.note ?? ''),
                 }
               : event,
           ),

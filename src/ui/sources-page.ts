@@ -3,6 +3,7 @@ import { html } from 'hono/html';
 import type { RunRecord } from '../runs/records.js';
 import { header, inWords, layout, type Html } from './layout.js';
 import { runLine } from './runs.js';
+import { inAppWords } from './words.js';
 
 export interface SourceRow {
   name: string;
@@ -40,7 +41,7 @@ export function sourcesPage(rows: SourceRow[], created?: string): Html {
                     ${
                       s.last
                         ? html`<span class="last-line">${runLine(s.last)}</span>
-                            <div class="muted">${s.last.error ?? s.last.note ?? ''}</div>
+                            <div class="muted">${inAppWords(s.last.error ?? s.last.note ?? '')}</div>
                             <a href="/runs/${s.name}">history</a>`
                         : html`<span class="muted">never run: ready to run</span>`
                     }
