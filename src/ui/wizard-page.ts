@@ -9,6 +9,16 @@ import { machineTimeZone } from '../pipeline/source.js';
 import type { StreamDefinition } from '../streams/define.js';
 import { header, layout, scrollBox, type Html } from './layout.js';
 
+/** A stream's description in people's words, its API path apart (a detail, not the headline). */
+function forPeople(description: string): { words: string; api?: string } {
+  const api = /\((GET [^),]+)(?:, ([^)]+))?\)/.exec(description);
+  if (!api) return { words: description };
+  const words = description
+    .replace(api[0], api[2] ? `(${api[2].toLowerCase()})` : '')
+    .replace(/\s+([.,;])/g, '$1');
+  return { words: words.trim(), api: api[1]! };
+}
+
 export interface StreamChoice {
   stream: StreamDefinition;
   group: string;
@@ -100,8 +110,16 @@ export function wizardPage(o: {
                             value="${stream.name}"
                             ${(streams[stream.name]?.selected ?? !stream.needs?.length) ? 'checked' : ''}
                           />
-                          <strong>${stream.name}</strong> <span class="muted">${stream.description}</span>
+                          <strong>${stream.name}</strong>
+                          <span class="muted">${forPeople(stream.description).words}</span>
                           ${notes.map((n) => html`<div class="note">${n}</div>`)}
+                          ${
+                            forPeople(stream.description).api
+                              ? html`<div class="api muted">
+                                  API: <code>${forPeople(stream.description).api}</code>
+                                </div>`
+                              : ''
+                          }
                         </label>`,
                     )}
                 </section>`,

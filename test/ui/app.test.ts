@@ -110,6 +110,11 @@ describe('conversas ui', () => {
     // 2. Streams: the notes, search, the estimate.
     await page.check('input[value=messages]');
     expect(await textOf(page, '[data-stream=messages_history]')).toMatch(/Advanced plan/);
+    // Descriptions in people's words; the API path apart, as a detail.
+    expect(await textOf(page, '[data-stream=contacts] > .muted:not(.api)')).toBe(
+      'Contacts; the parent of messages_history.',
+    );
+    expect(await textOf(page, '[data-stream=contacts] .api')).toBe('API: GET /v2/customers');
     expect(await textOf(page, '[data-stream=messages_history]')).toMatch(/once per contacts record/);
     await page.fill('[data-search=streams]', 'report');
     expect(await page.locator('[data-stream=contacts]').isHidden()).toBe(true);
