@@ -1,5 +1,6 @@
 /** A run in the app's words: one line, for the Sources page, its history and the live progress (sent formatted). */
 import { totalRows, type RunRecord } from '../runs/records.js';
+import type { ProgressEvent } from '../tap/sync.js';
 
 const MARK: Record<RunRecord['status'], string> = {
   running: '…',
@@ -8,6 +9,16 @@ const MARK: Record<RunRecord['status'], string> = {
   stopped: '■',
   interrupted: '⏸',
 };
+
+/** A stream's progress in one line: "messages: 120 records · 3/20 contacts ✓". */
+export function progressLine(p: ProgressEvent): string {
+  const of = p.partitionsTotal
+    ? ` · ${p.partitionsDone ?? 0}/${p.partitionsTotal} contacts`
+    : p.total
+      ? ` of ${p.total}`
+      : '';
+  return `${p.stream}: ${p.records} records${of}${p.done ? ' ✓' : ''}`;
+}
 
 export function runLine(run: RunRecord): string {
   const started = `${run.started_at.replace('T', ' ').slice(0, 19)} UTC`;

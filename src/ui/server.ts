@@ -25,7 +25,7 @@ import { inAppWords } from './words.js';
 import { sourcesPage } from './sources-page.js';
 import { wizardPage } from './wizard-page.js';
 import type { RunService } from '../runs/service.js';
-import { runLine } from './runs.js';
+import { progressLine, runLine } from './runs.js';
 import { runsPage } from './runs-page.js';
 import { guard } from './security.js';
 import { SourceDirectory } from '../pipeline/directory.js';
@@ -213,7 +213,9 @@ export async function startUi(o: UiOptions): Promise<Ui> {
                   line: runLine(event.run),
                   error: inAppWords(event.run.error ?? event.run.note ?? ''),
                 }
-              : event,
+              : event.type === 'progress'
+                ? { ...event, line: progressLine(event.progress) }
+                : event,
           ),
         );
         if (event.type === 'done') done = true;

@@ -57,7 +57,7 @@ export function wizardPage(o: {
             html`<li data-goto="${i + 1}"><button type="button" class="step-pill">${name}</button></li>`,
         )}
       </ol>
-      <form id="wizard" data-editing="${editing ? String(e['name']) : ''}" autocomplete="off">
+      <form id="wizard" data-editing="${editing ? String(e['name']) : ''}" autocomplete="off" novalidate>
         ${step(
           1,
           'Account access',
@@ -203,7 +203,7 @@ export function wizardPage(o: {
             }
             <label
               >Description <span class="counter" data-counter="description">0/140</span>
-              <input name="description" maxlength="140" value="${String(e['description'] ?? '')}" />
+              <input name="description" value="${String(e['description'] ?? '')}" />
             </label>
             <label
               >Trigger

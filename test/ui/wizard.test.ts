@@ -92,8 +92,18 @@ describe('the wizard', () => {
     expect(await page.isVisible('fieldset[data-step="4"]')).toBe(true);
     expect(await page.getAttribute('[name=name]', 'aria-invalid')).toBe('true');
 
-    // Fixed, then Save and run now: the Sources page shows the run to its end.
+    // A description too long: the counter turns red, and Save says so beside it (the form is not blocked by the
+    // browser's own checks on a hidden step: the server's answer goes to the field).
     await page.fill('[name=name]', 'mornings');
+    await page.fill('[name=description]', 'x'.repeat(141));
+    expect(await page.getAttribute('[data-counter=description]', 'class')).toContain('error');
+    await page.click('.steps [data-goto="5"] button');
+    await page.click('button[type=submit]');
+    await page.locator('fieldset[data-step="4"] .field-error', { hasText: /at most 140/ }).waitFor();
+    expect(await page.getAttribute('[name=description]', 'aria-invalid')).toBe('true');
+    await page.fill('[name=description]', 'Every morning');
+
+    // Fixed, then Save and run now: the Sources page shows the run to its end.
     await page.click('.steps [data-goto="5"] button');
     await page.click('[data-action=save-run]');
     await page.waitForURL(/created=mornings/);

@@ -269,12 +269,7 @@ function watch(name) {
         progress.append(line);
         streams.set(p.stream, line);
       }
-      const of = p.partitionsTotal
-        ? ` · ${p.partitionsDone ?? 0}/${p.partitionsTotal} contacts`
-        : p.total
-          ? ` of ${p.total}`
-          : '';
-      line.textContent = `${p.stream}: ${p.records} records${of}${p.done ? ' ✓' : ''}`;
+      line.textContent = event.line; // formatted by the server
     } else if (event.type === 'log') {
       // Each line in its level's colour: a warning is never shown as a success.
       const level = /^(WARN|ERROR)\b/.exec(event.line)?.[1]?.toLowerCase();
