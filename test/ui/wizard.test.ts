@@ -59,6 +59,8 @@ describe('the wizard', () => {
     // Step 3 lists the chosen streams only.
     expect(await page.locator('[data-table-for]:visible').count()).toBe(chosen);
     await page.fill('[name=table_prefix]', 'day_');
+    // The final names previewed, the layer apart.
+    expect(await page.locator('[data-table-for=contacts] .prefix').textContent()).toBe('raw . day_');
     await page.click('[data-action=next]');
     await page.fill('[name=name]', 'sandbox'); // the demo's name: refused at save
     await page.fill('[name=description]', 'Every morning');

@@ -130,13 +130,15 @@ if (wizard) {
   // Tables: the layer, the prefix shown before every name.
   const layer = $('[name=layer]', wizard);
   layer.addEventListener('change', () => ($('[name=new_layer]', wizard).hidden = layer.value !== '__new'));
-  const prefix = () =>
-    $$('.prefix', wizard).forEach(
-      (el) =>
-        (el.textContent = `${$('[name=folder]', wizard).value}${$('[name=table_prefix]', wizard).value}`),
-    );
-  $('[name=folder]', wizard).addEventListener('input', prefix);
-  $('[name=table_prefix]', wizard).addEventListener('input', prefix);
+  // Each final name previewed: the layer (a schema) apart, then folder and prefix, then the table's own name.
+  const prefix = () => {
+    const chosen = layer.value === '__new' ? $('[name=new_layer]', wizard).value : layer.value;
+    const start = `${$('[name=folder]', wizard).value}${$('[name=table_prefix]', wizard).value}`;
+    $$('.prefix', wizard).forEach((el) => (el.textContent = `${chosen || 'raw'} . ${start}`));
+  };
+  for (const name of ['folder', 'table_prefix', 'new_layer'])
+    $(`[name=${name}]`, wizard).addEventListener('input', prefix);
+  layer.addEventListener('change', prefix);
   prefix();
 
   const answer = (name, result) => {
