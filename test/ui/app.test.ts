@@ -129,7 +129,7 @@ describe('conversas ui', () => {
 
     // 3. Tables: a prefix for all, incremental messages.
     await page.fill('[name=table_prefix]', 'rd_');
-    expect(await textOf(page, '[data-table-for=contacts] .prefix')).toBe('rd_');
+    expect(await textOf(page, '[data-table-for=contacts] .prefix')).toBe('raw . rd_');
     await page.selectOption('[name="sync:messages"]', 'incremental');
     await page.click('[data-action=next]');
 
