@@ -107,6 +107,12 @@ export function runsCommand(): Command {
     .action((opts: { dir: string; source?: string; format: OutputFormat }) => {
       const runs = new RunStore(resolve(opts.dir)).list(opts.source);
       if (opts.format === 'json') return printJsonLines(runs);
+      if (runs.length === 0) {
+        process.stdout.write(
+          `no run yet${opts.source ? ` of "${opts.source}"` : ''} in ${resolve(opts.dir)}\n`,
+        );
+        return;
+      }
       printTable(
         runs.map((r) => ({
           ...r,

@@ -37,7 +37,12 @@ export class SourceDirectory {
   }
 
   raw(name: string): RawConfig {
-    return JSON.parse(readFileSync(this.fileOf(name), 'utf8')) as RawConfig;
+    const file = this.fileOf(name);
+    if (!existsSync(file))
+      throw new ConfigError(
+        `no source named "${name}" in ${this.dir} (the sources there: ${this.names().join(', ') || 'none'})`,
+      );
+    return JSON.parse(readFileSync(file, 'utf8')) as RawConfig;
   }
 
   read(name: string): Source {

@@ -195,4 +195,16 @@ describe('conversas serve', () => {
     expect(run).toMatchObject({ source: 'nowhere', status: 'failed', trigger: 'manual' });
     expect(run!.error).toContain(url);
   }, 60_000);
+
+  it('names what is missing: a source that does not exist, a directory without runs', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'serve-none-'));
+    const run = await runCli(CONVERSAS_BIN, ['run', 'nope', '--dir', dir]);
+    expect(run.code).toBe(2);
+    expect(run.stderr.trim()).toBe(
+      `conversas: no source named "nope" in ${join(dir, 'sources')} (the sources there: none)`,
+    );
+    const runs = await runCli(CONVERSAS_BIN, ['runs', '--dir', dir]);
+    expect(runs.stdout.trim()).toBe(`no run yet in ${dir}`);
+    expect((await runCli(CONVERSAS_BIN, ['runs', '--dir', dir, '--format', 'json'])).stdout).toBe('');
+  }, 30_000);
 });
