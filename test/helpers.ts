@@ -54,6 +54,10 @@ export async function sync(
   return { sink, summary };
 }
 
+/** A source file's `streams` selecting exactly these (every other stream of the registry off). */
+export const onlyStreams = (...names: string[]): Record<string, { selected: boolean }> =>
+  Object.fromEntries(STREAMS.map((s) => [s.name, { selected: names.includes(s.name) }]));
+
 /** The tap config a pipeline test passes over a source: the sandbox's URL, token and key, and the window. */
 export function sandboxOverrides(sb: Sandbox, start: string, end: string): Record<string, unknown> {
   return {

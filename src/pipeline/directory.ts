@@ -15,8 +15,6 @@ const NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
 export class SourceDirectory {
   readonly dir: string;
-  /** The running sandbox's URL, token and key, while a save checks sources made to try it. */
-  private sandbox: RawConfig | undefined;
 
   constructor(root: string) {
     this.dir = join(root, 'sources');
@@ -62,7 +60,6 @@ export class SourceDirectory {
     replacing?: string,
     o: { owners?: ReadonlyMap<string, string | null>; sandbox?: RawConfig } = {},
   ): Source {
-    this.sandbox = o.sandbox;
     const owners = o.owners;
     const name = String(raw['name'] ?? '');
     if (name === SANDBOX_SOURCE)
@@ -83,14 +80,14 @@ export class SourceDirectory {
     const source = parseSource(complete, this.dir);
     if (source.name !== name) throw new ConfigError('the source needs a name');
     // What `conversas sync` would refuse is refused before anything is written.
-    const tables = this.tablesOf(source, complete);
+    const tables = this.tablesOf(source, complete, o.sandbox);
     if (replacing !== name && existsSync(this.fileOf(name)))
       throw new ConfigError(`a source named "${name}" exists already`);
     for (const other of this.names()) {
       if (other === name) continue;
       let theirs: string[];
       try {
-        theirs = this.tablesOf(this.read(other), this.raw(other));
+        theirs = this.tablesOf(this.read(other), this.raw(other), o.sandbox);
       } catch {
         continue; // a source that cannot run writes nothing
       }
@@ -115,14 +112,14 @@ export class SourceDirectory {
   }
 
   /** The tables (`layer.name`) a source's sync writes; throws what `conversas sync` would refuse. */
-  private tablesOf(source: Source, raw: RawConfig): string[] {
+  private tablesOf(source: Source, raw: RawConfig, sandbox: RawConfig | undefined): string[] {
     let config = source.config;
     if (raw['sandbox'] === true) {
-      if (!this.sandbox)
+      if (!sandbox)
         throw new ConfigError(
           `"${source.name}" runs on the sandbox: it can be checked and run only while one runs (conversas serve --sandbox)`,
         );
-      config = { ...config, ...this.sandbox };
+      config = { ...config, ...sandbox };
     }
     return selectedStreams(source, validateConfig(config)).map((stream) => {
       const t = tableFor(source, stream);

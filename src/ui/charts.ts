@@ -10,6 +10,15 @@ import type { Html } from './layout.js';
 
 const COLOURS = ['#0b6aa2', '#e07b00', '#1e6b34', '#8e44ad', '#b3261e', '#5d6d7e'];
 
+/** A legend entry: the swatch of colour `i` (an SVG rect: the CSP allows no inline style) and its name. */
+const legend = (name: string, i: number): Html =>
+  html`<span class="legend"
+    ><svg width="10" height="10" aria-hidden="true">
+      <rect width="10" height="10" fill="${COLOURS[i % COLOURS.length]}" />
+    </svg>
+    ${name}</span
+  > `;
+
 /** Rows per day and category: one bar a day, stacked by category, with a legend and a sparse day axis. */
 export function stackedBars(o: {
   title: string;
@@ -69,18 +78,7 @@ export function stackedBars(o: {
         </g>`;
       })}
     </svg>
-    <figcaption>
-      ${o.title}:
-      ${categories.map(
-        (c, j) =>
-          html`<span class="legend"
-            ><svg width="10" height="10" aria-hidden="true">
-              <rect width="10" height="10" fill="${COLOURS[j % COLOURS.length]}" />
-            </svg>
-            ${c}</span
-          > `,
-      )}
-    </figcaption>
+    <figcaption>${o.title}: ${categories.map((c, j) => legend(c, j))}</figcaption>
   </figure>`;
 }
 
@@ -252,16 +250,6 @@ export function runTimeline(run: RunRecord): Html {
         </text>
       </g>
     </svg>
-    <figcaption>
-      ${streams.map(
-        (s, j) =>
-          html`<span class="legend"
-            ><svg width="10" height="10" aria-hidden="true">
-              <rect width="10" height="10" fill="${COLOURS[(j + 1) % COLOURS.length]}" />
-            </svg>
-            ${s}</span
-          > `,
-      )}
-    </figcaption>
+    <figcaption>${streams.map((s, j) => legend(s, j + 1))}</figcaption>
   </figure>`;
 }

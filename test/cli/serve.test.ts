@@ -12,7 +12,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SourceDirectory } from '../../src/pipeline/directory.js';
 import type { RunRecord } from '../../src/runs/records.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
-import { STREAMS } from '../../src/streams/index.js';
 import { dayWindow, groundTruth } from '../oracle.js';
 import {
   CONVERSAS_BIN,
@@ -20,12 +19,10 @@ import {
   dayOf,
   expectNoSecrets,
   queryCatalog,
+  onlyStreams,
   runCli,
   sandboxOverrides,
 } from '../helpers.js';
-
-const only = (names: string[]) =>
-  Object.fromEntries(STREAMS.map((s) => [s.name, { selected: names.includes(s.name) }]));
 
 /** Polls `probe` until it gives a value (an event we cannot subscribe to from here), or fails after `ms`. */
 async function waitFor<T>(
@@ -83,7 +80,7 @@ describe('conversas serve', () => {
     const end = dayOf(sb.world.now - DAY);
     // About 130 requests at 300 a minute: a run of some 25 s.
     const config = { ...sandboxOverrides(sb, start, end), requests_per_minute: 300 };
-    new SourceDirectory(dir).save({ name: 'people', config, streams: only(['contacts', 'messages']) });
+    new SourceDirectory(dir).save({ name: 'people', config, streams: onlyStreams('contacts', 'messages') });
 
     let service = serve(dir);
     await service.ready;
@@ -183,7 +180,7 @@ describe('conversas serve', () => {
         ...sandboxOverrides(sb, dayOf(sb.world.now - 30 * DAY), dayOf(sb.world.now - DAY)),
         api_url: url,
       },
-      streams: only(['contacts']),
+      streams: onlyStreams('contacts'),
     });
     const started = Date.now();
     const res = await runCli(CONVERSAS_BIN, ['run', 'nowhere', '--dir', dir]);

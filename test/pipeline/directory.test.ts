@@ -5,16 +5,14 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { RawConfig } from '../../src/config.js';
 import { SourceDirectory } from '../../src/pipeline/directory.js';
-import { STREAMS } from '../../src/streams/index.js';
+import { onlyStreams } from '../helpers.js';
 
 const config = { access_token: 'token-for-saving', api_url: 'http://127.0.0.1:9', start_date: '2026-01-01' };
-const only = (...names: string[]) =>
-  Object.fromEntries(STREAMS.map((s) => [s.name, { selected: names.includes(s.name) }]));
 const fresh = () => new SourceDirectory(mkdtempSync(join(tmpdir(), 'sources-')));
 const source = (extra: RawConfig = {}): RawConfig => ({
   name: 'people',
   config,
-  streams: only('contacts'),
+  streams: onlyStreams('contacts'),
   ...extra,
 });
 
@@ -41,30 +39,32 @@ describe('SourceDirectory.save refuses', () => {
     const sources = fresh();
     const noStart = { ...config, start_date: undefined };
     expect(() =>
-      sources.save(source({ config: noStart, streams: only('contacts', 'messages_history') })),
+      sources.save(source({ config: noStart, streams: onlyStreams('contacts', 'messages_history') })),
     ).toThrow(
       'messages_history is selected but start_date is not set: set start_date (e.g. 2026-01-01) or deselect messages_history',
     );
-    expect(() => sources.save(source({ streams: only() }))).toThrow(/no stream is selected/);
+    expect(() => sources.save(source({ streams: onlyStreams() }))).toThrow(/no stream is selected/);
     expect(sources.names()).toEqual([]);
   });
 
   it('a table another source of the directory writes, or the catalog says another source holds', () => {
     const sources = fresh();
     sources.save(source());
-    expect(() => sources.save(source({ name: 'others', streams: only('contacts', 'employees') }))).toThrow(
-      'raw.contacts is written by source "people" already',
+    expect(() =>
+      sources.save(source({ name: 'others', streams: onlyStreams('contacts', 'employees') })),
+    ).toThrow('raw.contacts is written by source "people" already');
+    sources.save(
+      source({ name: 'others', table_prefix: 'b_', streams: onlyStreams('contacts', 'employees') }),
     );
-    sources.save(source({ name: 'others', table_prefix: 'b_', streams: only('contacts', 'employees') }));
     const owners = new Map([
       ['raw.flows', 'elsewhere'],
       ['raw.wallets', 'sandbox'],
     ]);
     expect(() =>
-      sources.save(source({ name: 'third', streams: only('flows') }), undefined, { owners }),
+      sources.save(source({ name: 'third', streams: onlyStreams('flows') }), undefined, { owners }),
     ).toThrow('raw.flows holds the data of source "elsewhere" in the catalog');
     // The demo's tables may be replaced by a real source.
-    sources.save(source({ name: 'third', streams: only('wallets') }), undefined, { owners });
+    sources.save(source({ name: 'third', streams: onlyStreams('wallets') }), undefined, { owners });
     expect(sources.names()).toEqual(['others', 'people', 'third']);
   });
 

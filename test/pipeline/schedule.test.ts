@@ -7,8 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { SourceDirectory } from '../../src/pipeline/directory.js';
 import { RunStore } from '../../src/runs/records.js';
 import { startSandbox } from '../../src/sandbox/index.js';
-import { STREAMS } from '../../src/streams/index.js';
-import { CONVERSAS_BIN, DAY, dayOf, runCli, sandboxOverrides } from '../helpers.js';
+import { CONVERSAS_BIN, DAY, dayOf, runCli, onlyStreams, sandboxOverrides } from '../helpers.js';
 
 describe('conversas schedule', () => {
   it('runs sync on each tick, skips ticks while one runs, and keeps versions', async () => {
@@ -85,7 +84,7 @@ describe('conversas schedule --dir', () => {
         requests_per_minute: 240,
       });
       const only = (...streams: string[]) => ({
-        streams: Object.fromEntries(STREAMS.map((s) => [s.name, { selected: streams.includes(s.name) }])),
+        streams: onlyStreams(...streams),
       });
       const every = '* * * * * *';
       // Two sources of account A, each alone at A's whole budget: together they must share it.

@@ -11,11 +11,7 @@ import { silentLogger } from '../../src/log.js';
 import { SourceDirectory } from '../../src/pipeline/directory.js';
 import { RunService, type RunEvent } from '../../src/runs/service.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
-import { STREAMS } from '../../src/streams/index.js';
-import { DAY, dayOf, expectNoSecrets, queryCatalog, sandboxOverrides } from '../helpers.js';
-
-const only = (names: string[]) =>
-  Object.fromEntries(STREAMS.map((s) => [s.name, { selected: names.includes(s.name) }]));
+import { DAY, dayOf, expectNoSecrets, queryCatalog, onlyStreams, sandboxOverrides } from '../helpers.js';
 
 /** Resolves with the first event of the source's run that `match` accepts. */
 const eventOf = <T extends RunEvent>(
@@ -43,12 +39,17 @@ describe('RunService', () => {
     const dir = mkdtempSync(join(tmpdir(), 'runs-'));
     const sources = new SourceDirectory(dir);
     const config = sandboxOverrides(sb, dayOf(sb.world.now - 30 * DAY), dayOf(sb.world.now - DAY));
-    sources.save({ name: 'first', config, table_prefix: 'first_', streams: only(['contacts', 'messages']) });
+    sources.save({
+      name: 'first',
+      config,
+      table_prefix: 'first_',
+      streams: onlyStreams('contacts', 'messages'),
+    });
     sources.save({
       name: 'second',
       config,
       table_prefix: 'second_',
-      streams: only(['contacts', 'employees']),
+      streams: onlyStreams('contacts', 'employees'),
     });
     const db = join(dir, 'conversas.duckdb');
     const service = new RunService({ root: dir, db, log: silentLogger });
@@ -99,7 +100,7 @@ describe('RunService', () => {
       const dir = mkdtempSync(join(tmpdir(), 'runs-stop-'));
       const sources = new SourceDirectory(dir);
       const base = sandboxOverrides(slow, dayOf(slow.world.now - 30 * DAY), dayOf(slow.world.now - DAY));
-      sources.save({ name: 'people', config: base, streams: only(['contacts', 'messages']) });
+      sources.save({ name: 'people', config: base, streams: onlyStreams('contacts', 'messages') });
       const db = join(dir, 'conversas.duckdb');
       const service = new RunService({ root: dir, db, log: silentLogger });
       service.start('people');
@@ -110,7 +111,7 @@ describe('RunService', () => {
         {
           name: 'people',
           config: { ...base, requests_per_minute: 300 },
-          streams: only(['contacts', 'messages']),
+          streams: onlyStreams('contacts', 'messages'),
         },
         'people',
       );
@@ -133,7 +134,7 @@ describe('RunService', () => {
       );
       expect(versions).toEqual([{ v: 1 }]);
 
-      sources.save({ name: 'people', config: base, streams: only(['contacts', 'messages']) }, 'people');
+      sources.save({ name: 'people', config: base, streams: onlyStreams('contacts', 'messages') }, 'people');
       service.start('people', 'full-sync');
       const resumed = await service.finished('people');
       expect(resumed?.status).toBe('succeeded');
@@ -161,8 +162,13 @@ describe('RunService', () => {
         ...sandboxOverrides(limited, dayOf(limited.world.now - 30 * DAY), dayOf(limited.world.now - DAY)),
         requests_per_minute: 240,
       };
-      sources.save({ name: 'one', config, streams: only(['contacts', 'messages']) });
-      sources.save({ name: 'two', config, table_prefix: 'two_', streams: only(['contacts', 'messages']) });
+      sources.save({ name: 'one', config, streams: onlyStreams('contacts', 'messages') });
+      sources.save({
+        name: 'two',
+        config,
+        table_prefix: 'two_',
+        streams: onlyStreams('contacts', 'messages'),
+      });
       const service = new RunService({ root: dir, db: join(dir, 'conversas.duckdb'), log: silentLogger });
       service.start('one');
       service.start('two');
@@ -189,7 +195,7 @@ describe('RunService', () => {
       name: 'trying',
       sandbox: true,
       config: { start_date: dayOf(sb.world.now - 30 * DAY) },
-      streams: only(['contacts']),
+      streams: onlyStreams('contacts'),
     };
     expect(() => sources.save(raw)).toThrow(
       /runs on the sandbox: it can be checked and run only while one runs/,
@@ -225,7 +231,7 @@ describe('RunService', () => {
       ...sandboxOverrides(sb, dayOf(sb.world.now - 30 * DAY), dayOf(sb.world.now - DAY)),
       requests_per_minute: 300,
     };
-    sources.save({ name: 'people', config, streams: only(['contacts', 'messages']) });
+    sources.save({ name: 'people', config, streams: onlyStreams('contacts', 'messages') });
     const db = join(dir, 'conversas.duckdb');
     const first = new RunService({ root: dir, db, log: silentLogger });
     const run = first.start('people');

@@ -7,17 +7,16 @@ import { mkdtempSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from './chromium.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/log.js';
 import { SourceDirectory } from '../../src/pipeline/directory.js';
 import { RunService } from '../../src/runs/service.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
-import { STREAMS } from '../../src/streams/index.js';
 import { startUi, type Ui } from '../../src/ui/server.js';
-import { DAY, dayOf, sandboxOverrides } from '../helpers.js';
+import { DAY, dayOf, onlyStreams, sandboxOverrides } from '../helpers.js';
 
-const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 
 interface Violation {
@@ -73,15 +72,13 @@ describe('the web app for everyone', () => {
       description: 'Conta principal',
       config: sandboxOverrides(sb, dayOf(sb.world.now - 30 * DAY), dayOf(sb.world.now - DAY)),
       schedule: '0 3 * * *',
-      streams: Object.fromEntries(
-        STREAMS.map((s) => [s.name, { selected: ['contacts', 'messages'].includes(s.name) }]),
-      ),
+      streams: onlyStreams('contacts', 'messages'),
     });
     const service = new RunService({ root: dir, db, log: silentLogger });
     service.start('people');
     expect((await service.finished('people'))?.status).toBe('succeeded');
     ui = await startUi({ dir, db, log: silentLogger, service, defaults: { api_url: sb.url } });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu'] });
+    browser = await launchChromium();
   }, 60_000);
   afterAll(async () => {
     await browser?.close();

@@ -7,7 +7,8 @@ import { request as httpRequest } from 'node:http';
 import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { launchChromium } from './chromium.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/log.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
@@ -15,7 +16,6 @@ import { RunService } from '../../src/runs/service.js';
 import { startUi, type Ui } from '../../src/ui/server.js';
 import { DAY, dayOf, secretsOf } from '../helpers.js';
 
-const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 const SCREENSHOTS = process.env['SCREENSHOTS'] === '1';
 const SHOTS = join(import.meta.dirname, '../../docs/screenshots');
 const CONTACTS = 30;
@@ -38,17 +38,7 @@ beforeAll(async () => {
     service: new RunService({ root: dir, db: join(dir, 'conversas.duckdb'), log: silentLogger }),
     defaults: { api_url: sb.url, requests_per_minute: 100_000, retry_backoff_seconds: 0.01 },
   });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchChromium();
   context = await browser.newContext({ viewport: { width: 1200, height: 900 } });
   context.setDefaultTimeout(20_000);
   context.on('response', (response) => {

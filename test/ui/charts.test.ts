@@ -5,18 +5,16 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { launchChromium } from './chromium.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/log.js';
 import { SourceDirectory } from '../../src/pipeline/directory.js';
 import type { RunRecord } from '../../src/runs/records.js';
 import { RunService } from '../../src/runs/service.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
-import { STREAMS } from '../../src/streams/index.js';
 import { startUi, type Ui } from '../../src/ui/server.js';
-import { DAY, dayOf, queryCatalog, sandboxOverrides } from '../helpers.js';
-
-const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
+import { DAY, dayOf, queryCatalog, onlyStreams, sandboxOverrides } from '../helpers.js';
 
 describe('pictures', () => {
   let sb: Sandbox;
@@ -31,12 +29,7 @@ describe('pictures', () => {
     new SourceDirectory(dir).save({
       name: 'people',
       config: sandboxOverrides(sb, dayOf(sb.world.now - 30 * DAY), dayOf(sb.world.now - DAY)),
-      streams: Object.fromEntries(
-        STREAMS.map((s) => [
-          s.name,
-          { selected: ['contacts', 'messages', 'reports', 'employees'].includes(s.name) },
-        ]),
-      ),
+      streams: onlyStreams('contacts', 'messages', 'reports', 'employees'),
     });
     const service = new RunService({ root: dir, db, log: silentLogger });
     service.start('people');
@@ -44,7 +37,7 @@ describe('pictures', () => {
     expect(finished.status).toBe('succeeded');
     expect(finished.timeline!.length).toBeGreaterThanOrEqual(2);
     ui = await startUi({ dir, db, log: silentLogger, service });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu'] });
+    browser = await launchChromium();
   }, 60_000);
   afterAll(async () => {
     await browser?.close();

@@ -8,15 +8,13 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from './chromium.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SourceDirectory } from '../../src/pipeline/directory.js';
 import { RunStore } from '../../src/runs/records.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
-import { STREAMS } from '../../src/streams/index.js';
-import { CONVERSAS_BIN, DAY, dayOf, queryCatalog, sandboxOverrides } from '../helpers.js';
-
-const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
+import { CONVERSAS_BIN, DAY, dayOf, queryCatalog, onlyStreams, sandboxOverrides } from '../helpers.js';
 
 interface Service {
   child: ChildProcessWithoutNullStreams;
@@ -71,7 +69,7 @@ describe('runs in the web app', () => {
   let browser: Browser;
   beforeAll(async () => {
     sb = await startSandbox({ world: { seed: 61, contacts: 90 }, requestsPerMinute: 0 });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu'] });
+    browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();
@@ -83,9 +81,7 @@ describe('runs in the web app', () => {
     const db = join(dir, 'conversas.duckdb');
     const start = dayOf(sb.world.now - 30 * DAY);
     const config = { ...sandboxOverrides(sb, start, dayOf(sb.world.now - DAY)), requests_per_minute: 240 };
-    const streams = Object.fromEntries(
-      STREAMS.map((s) => [s.name, { selected: ['contacts', 'messages'].includes(s.name) }]),
-    );
+    const streams = onlyStreams('contacts', 'messages');
     new SourceDirectory(dir).save({ name: 'people', config, streams });
     const runs = new RunStore(dir);
 

@@ -9,11 +9,10 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type BrowserContext } from 'playwright-core';
+import type { Browser, BrowserContext } from 'playwright-core';
+import { launchChromium } from './chromium.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONVERSAS_BIN, runCli } from '../helpers.js';
-
-const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 
 interface App {
   child: ChildProcessWithoutNullStreams;
@@ -96,7 +95,7 @@ describe('the SQL box', () => {
     expect(synced.code, synced.stderr).toBe(0);
     app = await serve(dir, '--sql-timeout', '3');
     other = await serve(mkdtempSync(join(tmpdir(), 'ui-other-')));
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu'] });
+    browser = await launchChromium();
     context = await browser.newContext({ viewport: { width: 1200, height: 900 } });
     context.setDefaultTimeout(30_000);
   });

@@ -6,15 +6,14 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type BrowserContext } from 'playwright-core';
+import type { Browser, BrowserContext } from 'playwright-core';
+import { launchChromium } from './chromium.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/log.js';
 import { RunService } from '../../src/runs/service.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { startUi, type Ui } from '../../src/ui/server.js';
 import { DAY, dayOf } from '../helpers.js';
-
-const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 
 describe('the wizard', () => {
   let sb: Sandbox;
@@ -33,7 +32,7 @@ describe('the wizard', () => {
       service: new RunService({ root: dir, db, log: silentLogger }),
       defaults: { api_url: sb.url, requests_per_minute: 100_000, retry_backoff_seconds: 0.01 },
     });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu'] });
+    browser = await launchChromium();
     context = await browser.newContext({ viewport: { width: 1200, height: 900 } });
     context.setDefaultTimeout(20_000);
   });
