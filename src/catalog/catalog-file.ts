@@ -140,7 +140,9 @@ async function ensureSchema({ db, rows, layout }: CatalogSession): Promise<void>
     ALTER TABLE ${META}.versions ADD COLUMN IF NOT EXISTS mode VARCHAR;
     ALTER TABLE ${META}.versions ADD COLUMN IF NOT EXISTS location VARCHAR;
     CREATE TABLE IF NOT EXISTS ${META}.state (source VARCHAR PRIMARY KEY, value JSON, updated_at TIMESTAMPTZ);
-    ALTER TABLE ${META}.state ADD COLUMN IF NOT EXISTS settings JSON;`);
+    ALTER TABLE ${META}.state ADD COLUMN IF NOT EXISTS settings JSON;
+    CREATE TABLE IF NOT EXISTS ${META}.models (
+      layer VARCHAR, name VARCHAR, source VARCHAR, model VARCHAR, time_zone VARCHAR, created_at TIMESTAMPTZ);`);
   // A catalog an earlier conversas made holds its versions as tables: they move to Parquet once, and an
   // unfinished sync of then starts over (its rows were in the catalog; staging is elsewhere now).
   const tables = await rows(

@@ -13,7 +13,7 @@ import type { RawRecord } from '../singer/reader.js';
 import { columnsOf, rowLine, type Column } from './columns.js';
 import { rawLine } from './raw-rows.js';
 import { Spool } from './spool.js';
-import type { Batch, CatalogStore, Pending, TableTarget } from './store.js';
+import type { Batch, CatalogStore, ModelView, Pending, TableTarget } from './store.js';
 
 export interface LoaderOptions {
   store: CatalogStore;
@@ -38,6 +38,8 @@ export interface LoaderOptions {
    * tables (`finish`), never before: a kill in between resumes into the same switch instead of losing it.
    */
   completesSync?: (state: unknown) => boolean;
+  /** The source's views of the service layer, made with the switch ([] drops them; absent leaves them be). */
+  models?: ModelView[];
 }
 
 interface StreamInfo {
@@ -320,6 +322,7 @@ export class CatalogLoader implements SingerSink {
       this.o.source,
       this.o.retentionDays,
       final && { source: this.o.source, value: final.value, settings: this.o.settings ?? null },
+      this.o.models,
     )) {
       const seconds = (Date.now() - (this.started.get(target.stream) ?? Date.now())) / 1000;
       this.loaded.push({

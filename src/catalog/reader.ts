@@ -24,6 +24,17 @@ export interface TableLocation extends TableInfo {
   source: string | null;
 }
 
+/** A view of the service layer, as the catalog lists it. */
+export interface ModelInfo {
+  layer: string;
+  name: string;
+  source: string;
+  model: string;
+  time_zone: string;
+  /** When the last switch of its source made it. */
+  made_at: string;
+}
+
 export class CatalogReader {
   private constructor(
     private readonly instance: Instance,
@@ -81,7 +92,7 @@ export class CatalogReader {
     const rows = await this.rows(
       `SELECT layer, folder, table_name, stream, rows, version, activated_at::VARCHAR AS last_sync, location, source FROM ${META}.versions WHERE status = 'current' ORDER BY layer, table_name`,
     );
-    return rows.map((r) => ({
+    const tables = rows.map((r): TableLocation => ({
       layer: String(r['layer']),
       folder: String(r['folder'] ?? ''),
       table: String(r['table_name']),
@@ -89,8 +100,46 @@ export class CatalogReader {
       rows: Number(r['rows']),
       version: Number(r['version']),
       last_sync: String(r['last_sync']),
+      kind: 'table',
       parquet: (r['location'] as string | null) ?? null,
       source: (r['source'] as string | null) ?? null,
+    }));
+    const views = (await this.models()).map((m): TableLocation => ({
+      layer: m.layer,
+      folder: '',
+      table: m.name,
+      stream: '',
+      rows: null,
+      version: null,
+      last_sync: m.made_at,
+      kind: 'view',
+      model: m.model,
+      parquet: null,
+      source: m.source,
+    }));
+    return [...tables, ...views].sort(
+      (a, b) => a.layer.localeCompare(b.layer) || a.table.localeCompare(b.table),
+    );
+  }
+
+  /** The views of the service layer (none in a catalog made before there was one). */
+  async models(): Promise<ModelInfo[]> {
+    const [known] = await this.rows(
+      `SELECT count(*) AS n FROM duckdb_tables() WHERE database_name = current_database() AND schema_name = $1 AND table_name = 'models'`,
+      [META],
+    );
+    if (!Number(known?.['n'])) return [];
+    return (
+      await this.rows(
+        `SELECT layer, name, source, model, time_zone, created_at::VARCHAR AS made_at FROM ${META}.models ORDER BY layer, name`,
+      )
+    ).map((r) => ({
+      layer: String(r['layer']),
+      name: String(r['name']),
+      source: String(r['source']),
+      model: String(r['model']),
+      time_zone: String(r['time_zone']),
+      made_at: String(r['made_at']),
     }));
   }
 

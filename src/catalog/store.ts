@@ -30,10 +30,11 @@ import {
   type Activated,
   type BuiltVersion,
 } from './switch.js';
-import type { Pending, TableTarget, VersionMode } from './types.js';
+import { switchModels } from './models.js';
+import type { ModelView, Pending, TableTarget, VersionMode } from './types.js';
 import { Versions, type CatalogSnapshot } from './versions.js';
 
-export type { Pending, TableInfo, TableTarget, VersionInfo, VersionMode } from './types.js';
+export type { ModelView, Pending, TableInfo, TableTarget, VersionInfo, VersionMode } from './types.js';
 export type { Activated } from './switch.js';
 export { SANDBOX_SOURCE } from './switch.js';
 export { VERSIONS_SCHEMA } from './catalog-file.js';
@@ -305,7 +306,12 @@ export class CatalogStore {
    * staging, holding nothing anyone waits for. A kill before the catalog's commit leaves the last STATE in
    * staging, which resumes into this same switch; after it, staging is emptied.
    */
-  async activateReady(source: string, retentionDays: number, state?: StateToSave): Promise<Activated[]> {
+  async activateReady(
+    source: string,
+    retentionDays: number,
+    state?: StateToSave,
+    models?: ModelView[],
+  ): Promise<Activated[]> {
     const ready = await this.versions_.ready(source);
     const built: BuiltVersion[] = [];
     const session = { db: this.db, rows: (sql: string, values?: DuckDBValue[]) => this.rows(sql, values) };
@@ -321,6 +327,8 @@ export class CatalogStore {
       this.layout,
       async (catalog) => {
         const gone = await switchVersions(catalog, source, built, retentionDays, this.now());
+        // The service layer over the tables just switched ([] drops the source's; undefined leaves it be).
+        if (models) await switchModels(catalog, source, models, this.now(), this.o.log);
         if (saved) await saveStateIn(catalog.db, saved, this.now());
         await pausePoint('switch:in-transaction');
         return gone;

@@ -18,6 +18,7 @@ import {
 } from './catalog-file.js';
 import { EXTRA_COLUMN, quoteIdent, quoteString, SEQUENCE_COLUMN } from './columns.js';
 import { privateDir, versionDir, type CatalogLayout } from './layout.js';
+import { checkModelOwner, dropModelsOf } from './models.js';
 import type { TableTarget, VersionMode } from './types.js';
 
 /** The demo's source (`conversas sync --sandbox`): its tables may be taken over by a real source, never the reverse. */
@@ -178,6 +179,7 @@ export async function switchVersions(
   for (const v of built) {
     const { target } = v;
     checkOwner(target, source, current.get(`${target.layer}.${target.name}`)?.source);
+    await checkModelOwner(session, target, source);
     const physical = physicalName(target, v.version);
     await db.run(`DELETE FROM ${META}.versions WHERE layer = $1 AND table_name = $2 AND version = $3`, [
       target.layer,
@@ -278,6 +280,7 @@ export async function dropSourceIn(session: CatalogSession, source: string): Pro
   for (const row of versions)
     await dropVersion(session, String(row['layer']), String(row['table_name']), String(row['physical']));
   await session.db.run(`DELETE FROM ${META}.state WHERE source = $1`, [source]);
+  await dropModelsOf(session, source);
   return versions.flatMap((r) => (r['location'] ? [String(r['location'])] : []));
 }
 

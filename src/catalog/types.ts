@@ -11,10 +11,29 @@ export interface TableInfo {
   layer: string;
   folder: string;
   table: string;
+  /** The stream it holds; empty for a view of the service layer. */
   stream: string;
-  rows: number;
-  version: number;
+  /** A view's rows are counted when read: null. */
+  rows: number | null;
+  /** A view has no versions: null. */
+  version: number | null;
   last_sync: string;
+  /** A table synced from a stream, or a view of the service layer (src/models) over such tables. */
+  kind: 'table' | 'view';
+  /** The service layer's model a view is (attendances, conversation_days, …). */
+  model?: string;
+}
+
+/** A view of the service layer (src/models): made at every switch of its source, over the tables it reads. */
+export interface ModelView {
+  layer: string;
+  name: string;
+  model: string;
+  /** The tables it reads: while one is missing from the catalog the view waits. */
+  reads: TableTarget[];
+  sql: string;
+  /** The time zone its days are in (the source's). */
+  timeZone: string;
 }
 
 /** How a version was made: a whole new table (`full`), or the previous one with new rows merged by key (`merge`). */

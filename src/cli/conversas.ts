@@ -177,7 +177,10 @@ async function main(argv: string[]): Promise<number> {
       withCatalog(opts.db, async (store) => {
         const tables = await store.tables();
         if (opts.format === 'json') return printJsonLines(tables);
-        printTable(tables, ['layer', 'folder', 'table', 'stream', 'rows', 'version', 'last_sync']);
+        printTable(
+          tables.map((t) => (t.kind === 'view' ? { ...t, stream: `(view: ${t.model ?? ''})` } : t)),
+          ['layer', 'folder', 'table', 'stream', 'rows', 'version', 'last_sync'],
+        );
       }),
     );
 

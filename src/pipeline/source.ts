@@ -6,7 +6,8 @@ import { basename, dirname, isAbsolute, resolve } from 'node:path';
 import { Cron } from 'croner';
 import { readConfigSources, readJsonFile, type RawConfig, type TapConfig } from '../config.js';
 import { ConfigError } from '../errors.js';
-import type { TableTarget } from '../catalog/store.js';
+import type { ModelView, TableTarget } from '../catalog/store.js';
+import { DEFAULT_MODELS_LAYER, MODEL_STREAMS, modelViews } from '../models/index.js';
 import type { ReplicationMethod } from '../singer/catalog.js';
 import { isRunnable, STREAMS } from '../streams/index.js';
 import { checkSelection } from '../tap/sync.js';
@@ -34,6 +35,8 @@ export interface Source {
   /** Cron: when incremental streams get an additional full pass (besides `full_sync_every_days`). */
   full_sync_schedule?: string;
   retention_days: number;
+  /** The layer of the conversation metrics (src/models) made after each sync; false: none. */
+  models_layer: string | false;
   streams: Record<string, StreamSettings>;
 }
 
@@ -150,6 +153,7 @@ export function parseSource(
     folder: String(raw['folder'] ?? ''),
     table_prefix: String(raw['table_prefix'] ?? ''),
     retention_days: retention,
+    models_layer: modelsLayerOf(raw['models_layer']),
     streams,
   };
   if (raw['schedule'] !== undefined) source.schedule = checkSchedule(String(raw['schedule']));
@@ -162,6 +166,28 @@ export function parseSource(
   for (const [stream, settings] of Object.entries(source.streams))
     if (settings.selected !== false) tableFor(source, stream);
   return source;
+}
+
+function modelsLayerOf(value: unknown): string | false {
+  if (value === false) return false;
+  if (value === undefined || value === null) return DEFAULT_MODELS_LAYER;
+  if (typeof value !== 'string')
+    throw new ConfigError('models_layer must be a layer name (e.g. "service") or false (no metrics views)');
+  return checkLayer('models_layer', value);
+}
+
+/**
+ * The views of the service layer a sync of these streams makes: none when they are turned off or when the
+ * models' streams are not all selected.
+ */
+export function modelsFor(source: Source, selected: readonly string[]): ModelView[] {
+  if (source.models_layer === false || !MODEL_STREAMS.every((s) => selected.includes(s))) return [];
+  return modelViews({
+    layer: source.models_layer,
+    prefix: `${source.folder}${source.table_prefix}`,
+    tables: { messages: tableFor(source, 'messages'), reports: tableFor(source, 'reports') },
+    timeZone: source.timezone ?? machineTimeZone(),
+  });
 }
 
 export function readSource(path: string): Source {

@@ -13,7 +13,7 @@ import type { BudgetSource } from '../tap/budgets.js';
 import { runSync, type ProgressEvent, type SyncSummary } from '../tap/sync.js';
 import { fullSyncScheduled, planLine } from './plan.js';
 import { stateForRun, syncSettingsOf } from './resume.js';
-import { replicationMethods, selectedStreams, tableFor, type Source } from './source.js';
+import { modelsFor, replicationMethods, selectedStreams, tableFor, type Source } from './source.js';
 import { renderTable } from './table.js';
 
 export interface PipelineOptions {
@@ -59,6 +59,7 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
     log: o.log,
     resolve: (stream) => (selected.includes(stream) ? tableFor(o.source, stream) : undefined),
     settings,
+    models: modelsFor(o.source, selected),
     // STATE comes after every contact; one commit a second is plenty (a kill loses at most that).
     stateEveryMs: 1000,
     // The STATE of a completed sync (nothing left to resume) is saved with the switch of its tables.

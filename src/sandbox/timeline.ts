@@ -7,7 +7,8 @@
  *   carries the contact and counters that agree with the messages;
  * - for a contact with an attendance still open (opened days ago, never closed), the new messages belong to it:
  *   no new report, the open one's counters grow, and only `status=opened` finds it in a recent window;
- * - for some contacts (one in ten), bot-only messages outside any attendance: no report at all.
+ * - for some contacts (one in ten), bot-only messages outside any attendance: no report at all;
+ * - in one attendance of five, the first operator message is a system event (a transfer notice).
  */
 import { hash32 } from './random.js';
 import * as T from './text.js';
@@ -74,7 +75,11 @@ export class Timeline {
       const sentBy = kind === 'outside' ? 'bot' : k % 2 === 0 ? 'customer' : 'operator';
       const lines =
         sentBy === 'customer' ? T.CUSTOMER_LINES : sentBy === 'operator' ? T.OPERATOR_LINES : T.BOT_LINES;
-      return { sent_by: sentBy, content: lines[(h + k) % lines.length]!, at: epoch.from + (k + 1) * step };
+      // In one attendance of five the first answer is the platform's transfer notice, sent as the operator's
+      // (§9b): a system event, never a reply.
+      const content =
+        sentBy === 'operator' && k === 1 && h % 5 === 3 ? T.SYSTEM_EVENTS[2] : lines[(h + k) % lines.length]!;
+      return { sent_by: sentBy, content, at: epoch.from + (k + 1) * step };
     });
   }
 }

@@ -1,0 +1,107 @@
+/**
+ * The service layer in the catalog: a source's model views (src/models) are made again inside the
+ * transaction that switches its tables, so readers of the read file see the new tables and the views over
+ * them together, and never wait. `_conversas.models` says which source each view belongs to.
+ */
+import { UserError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { META, qualified, type CatalogSession } from './catalog-file.js';
+import { quoteIdent } from './columns.js';
+import type { ModelView, TableTarget } from './types.js';
+
+interface ModelRow {
+  layer: string;
+  name: string;
+  source: string;
+}
+
+const keyOf = (t: { layer: string; name: string }): string => `${t.layer}.${t.name}`;
+
+async function modelRows(session: CatalogSession): Promise<ModelRow[]> {
+  return (await session.rows(`SELECT layer, name, source FROM ${META}.models`)).map((r) => ({
+    layer: String(r['layer']),
+    name: String(r['name']),
+    source: String(r['source']),
+  }));
+}
+
+/** Refuses to switch a table onto the name of another source's view of the service layer. */
+export async function checkModelOwner(
+  session: CatalogSession,
+  target: TableTarget,
+  source: string,
+): Promise<void> {
+  const taken = (await modelRows(session)).find((m) => keyOf(m) === keyOf(target) && m.source !== source);
+  if (taken)
+    throw new UserError(
+      `${keyOf(target)} is a view of source "${taken.source}"'s service layer; source "${source}" will not overwrite it: choose another --layer or --prefix`,
+    );
+}
+
+/**
+ * Makes the source's views of the service layer (after its tables switched, in the same transaction) and
+ * drops those it no longer wants (`models_layer` changed or turned off). Views whose tables are not all in
+ * the catalog yet wait for a sync that brings them; a name another source holds is left alone. Returns the
+ * views made.
+ */
+export async function switchModels(
+  session: CatalogSession,
+  source: string,
+  models: ModelView[],
+  now: Date,
+  log?: Logger,
+): Promise<string[]> {
+  const { db } = session;
+  const current = new Set(
+    (await session.rows(`SELECT layer, table_name FROM ${META}.versions WHERE status = 'current'`)).map(
+      (r) => `${String(r['layer'])}.${String(r['table_name'])}`,
+    ),
+  );
+  const missing = [...new Set(models.flatMap((m) => m.reads.map(keyOf)))].filter((t) => !current.has(t));
+  if (missing.length)
+    log?.info(`the service layer waits for ${missing.join(' and ')}: a sync that brings them makes it`);
+  const rows = await modelRows(session);
+  const others = new Map(rows.filter((r) => r.source !== source).map((r) => [keyOf(r), r.source]));
+  const wanted: ModelView[] = [];
+  for (const model of missing.length ? [] : models) {
+    const holder = current.has(keyOf(model)) ? 'a synced table' : others.get(keyOf(model));
+    if (holder) {
+      log?.warn(
+        `${keyOf(model)} is not made: the name is ${holder === 'a synced table' ? holder : `a view of source "${holder}"`}; set models_layer (or table_prefix) so that the names differ`,
+      );
+      continue;
+    }
+    wanted.push(model);
+  }
+  const keep = new Set(wanted.map(keyOf));
+  for (const old of rows.filter((r) => r.source === source && !keep.has(keyOf(r))))
+    await dropModel(session, old);
+  for (const model of wanted) {
+    await db.run(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(model.layer)}`);
+    await db.run(`CREATE OR REPLACE VIEW ${qualified(model.layer, model.name)} AS ${model.sql}`);
+    await db.run(`DELETE FROM ${META}.models WHERE layer = $1 AND name = $2`, [model.layer, model.name]);
+    await db.run(`INSERT INTO ${META}.models VALUES ($1, $2, $3, $4, $5, $6::TIMESTAMPTZ)`, [
+      model.layer,
+      model.name,
+      source,
+      model.model,
+      model.timeZone,
+      now.toISOString(),
+    ]);
+  }
+  return wanted.map(keyOf);
+}
+
+async function dropModel(session: CatalogSession, model: { layer: string; name: string }): Promise<void> {
+  await session.db.run(`DROP VIEW IF EXISTS ${qualified(model.layer, model.name)}`);
+  await session.db.run(`DELETE FROM ${META}.models WHERE layer = $1 AND name = $2`, [
+    model.layer,
+    model.name,
+  ]);
+}
+
+/** Drops every view of a source's service layer (the source is removed). */
+export async function dropModelsOf(session: CatalogSession, source: string): Promise<void> {
+  for (const model of (await modelRows(session)).filter((r) => r.source === source))
+    await dropModel(session, model);
+}

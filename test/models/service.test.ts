@@ -1,0 +1,227 @@
+/**
+ * The service layer against the sandbox's ground truth: after a full sync, an incremental day merged into the
+ * tables and a full pass, every row of `attendances` and `conversation_days` equals what the test oracle
+ * computes from the world (metrics-oracle.ts), in the source's time zone.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { silentLogger } from '../../src/log.js';
+import { parseSource } from '../../src/pipeline/source.js';
+import { runPipeline } from '../../src/pipeline/sync.js';
+import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
+import { dayWindow } from '../oracle.js';
+import { DAY, dayOf, onlyStreams, queryCatalog, sandboxOverrides } from '../helpers.js';
+import {
+  dayIn,
+  truthAttendances,
+  truthDays,
+  truthMessages,
+  type TruthAttendance,
+  type TruthDay,
+} from './metrics-oracle.js';
+
+const ZONE = 'America/Sao_Paulo';
+const CONTACTS = 40;
+let sb: Sandbox;
+let dir: string;
+let start: string;
+
+beforeAll(async () => {
+  // The world's present lies days in the past, so that every message is older than the views' now().
+  const today = Math.floor(Date.now() / DAY) * DAY;
+  sb = await startSandbox({
+    world: {
+      seed: 25,
+      contacts: CONTACTS,
+      reports: 150,
+      reportDays: 60,
+      meanMessages: 10,
+      historyDays: 60,
+      now: new Date(today - 6 * DAY),
+    },
+    requestsPerMinute: 0,
+  });
+  dir = mkdtempSync(join(tmpdir(), 'conversas-models-'));
+  start = dayOf(sb.world.now - 70 * DAY);
+});
+afterAll(() => sb.close());
+
+const source = (extra: Record<string, unknown> = {}) =>
+  parseSource({
+    name: 'metrics',
+    timezone: ZONE,
+    streams: {
+      ...onlyStreams('contacts', 'messages', 'reports'),
+      messages: { sync: 'incremental' },
+      reports: { sync: 'incremental' },
+    },
+    ...extra,
+  });
+
+const db = () => join(dir, 'metrics.duckdb');
+const sync = (extra: Record<string, unknown> = {}, full = false) =>
+  runPipeline({
+    source: source(extra),
+    db: db(),
+    log: silentLogger,
+    overrides: sandboxOverrides(sb, start, dayOf(sb.world.now)),
+    now: () => new Date(sb.world.now),
+    full,
+  });
+
+const ms = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
+
+async function catalogAttendances(): Promise<TruthAttendance[]> {
+  const rows = await queryCatalog(
+    db(),
+    `SELECT id, contact_id, channel, operator, epoch_ms(opened_at) AS o, epoch_ms(closed_at) AS c,
+       messages_from_contact::INT AS mc, messages_from_operators::INT AS mo, messages_from_bot::INT AS mb,
+       epoch_ms(first_contact_message_at) AS fc, epoch_ms(first_operator_reply_at) AS fr, first_response_seconds AS s,
+       duration_seconds AS d
+     FROM service.attendances ORDER BY id`,
+  );
+  return rows.map((r) => {
+    expect(r['d'], `duration of ${String(r['id'])}`).toBe(
+      r['c'] === null ? null : (Number(r['c']) - Number(r['o'])) / 1000,
+    );
+    return {
+      id: String(r['id']),
+      contact_id: (r['contact_id'] as string | null) ?? null,
+      channel: (r['channel'] as string | null) ?? null,
+      operator: (r['operator'] as string | null) ?? null,
+      opened_at: Number(r['o']),
+      closed_at: ms(r['c']),
+      messages_from_contact: Number(r['mc']),
+      messages_from_operators: Number(r['mo']),
+      messages_from_bot: Number(r['mb']),
+      first_contact_message_at: ms(r['fc']),
+      first_operator_reply_at: ms(r['fr']),
+      first_response_seconds: r['s'] === null ? null : Number(r['s']),
+      operatorSystemEventAfterContact: false,
+    };
+  });
+}
+
+async function catalogDays(): Promise<TruthDay[]> {
+  return (
+    await queryCatalog(
+      db(),
+      `SELECT day::VARCHAR AS day, channel, operator, attendances_opened::INT AS ao, attendances_closed::INT AS ac,
+         messages_in::INT AS mi, messages_out::INT AS mo, median_first_response_seconds AS med,
+         p90_first_response_seconds AS p90 FROM service.conversation_days`,
+    )
+  ).map((r) => ({
+    day: String(r['day']),
+    channel: (r['channel'] as string | null) ?? null,
+    operator: (r['operator'] as string | null) ?? null,
+    attendances_opened: Number(r['ao']),
+    attendances_closed: Number(r['ac']),
+    messages_in: Number(r['mi']),
+    messages_out: Number(r['mo']),
+    median_first_response_seconds: r['med'] === null ? null : Number(r['med']),
+    p90_first_response_seconds: r['p90'] === null ? null : Number(r['p90']),
+  }));
+}
+
+const keyOf = (d: TruthDay) => JSON.stringify([d.day, d.channel, d.operator]);
+const rounded = (d: TruthDay) => ({
+  ...d,
+  median_first_response_seconds: d.median_first_response_seconds?.toFixed(3) ?? null,
+  p90_first_response_seconds: d.p90_first_response_seconds?.toFixed(3) ?? null,
+});
+
+/** Compares every row of both views with the oracle; returns the oracle's attendances for coverage checks. */
+async function expectViewsMatchTruth(): Promise<{ truth: TruthAttendance[]; messages: number }> {
+  const ids = new Set((await queryCatalog(db(), `SELECT id FROM raw.reports`)).map((r) => String(r['id'])));
+  const reports = sb.world.reports().filter((r) => ids.has(String(r['id'])));
+  // The catalog holds the world's reports of the window and nothing else.
+  expect(reports.length).toBe(ids.size);
+  expect(reports.length).toBe(sb.world.reportsBetween(start, dayOf(sb.world.now)).length);
+  const messages = truthMessages(sb.world, dayWindow(start, dayOf(sb.world.now)));
+  const now = Date.now();
+  const truth = truthAttendances(reports, messages, now);
+
+  const strip = ({ operatorSystemEventAfterContact: _, ...a }: TruthAttendance) => a;
+  const seen = await catalogAttendances();
+  expect(seen.map(strip)).toEqual([...truth].sort((a, b) => (a.id < b.id ? -1 : 1)).map(strip));
+
+  const days = truthDays(truth, messages, ZONE, now);
+  const byKey = (list: TruthDay[]) => new Map(list.map((d) => [keyOf(d), rounded(d)]));
+  const got = byKey(await catalogDays());
+  const want = byKey(days);
+  expect([...got.keys()].sort()).toEqual([...want.keys()].sort());
+  for (const [key, row] of want) expect(got.get(key), key).toEqual(row);
+  return { truth, messages: [...messages.values()].reduce((n, l) => n + l.length, 0) };
+}
+
+describe('the service layer', () => {
+  it('equals the ground truth after a full sync, an incremental day merged in, and a full pass', async () => {
+    const w = sb.world;
+    await sync();
+    const first = await expectViewsMatchTruth();
+    const local = dayIn(ZONE);
+    const utc = (at: number) => new Date(at).toISOString().slice(0, 10);
+    // What the comparison covered: each case the definitions single out is in the data.
+    const t = first.truth;
+    expect(t.some((a) => a.messages_from_bot > 0)).toBe(true);
+    expect(t.some((a) => a.closed_at === null && a.messages_from_contact > 0)).toBe(true);
+    expect(t.some((a) => a.messages_from_contact > 0 && a.first_operator_reply_at === null)).toBe(true);
+    expect(t.some((a) => a.first_response_seconds !== null)).toBe(true);
+    expect(t.some((a) => local(a.opened_at) !== utc(a.opened_at))).toBe(true);
+
+    // A day passes: new attendances (some answered first by a transfer notice sent as the operator's), open
+    // ones that grow; no bot-only activity outside attendances, which an incremental run leaves to the next
+    // full pass.
+    const active = Array.from({ length: CONTACTS }, (_, i) => i).filter(
+      (i) => w.timeline.kindOf(i, w.openAttendanceOf(i) !== undefined) !== 'outside',
+    );
+    w.advance(1, 0, active);
+    await sync();
+    const versions = await queryCatalog(
+      db(),
+      `SELECT table_name, mode FROM _conversas.versions WHERE status = 'current' AND table_name IN ('messages', 'reports') ORDER BY 1`,
+    );
+    expect(versions.map((v) => v['mode'])).toEqual(['merge', 'merge']);
+    const second = await expectViewsMatchTruth();
+    expect(second.messages).toBeGreaterThan(first.messages);
+    expect(second.truth.some((a) => a.operatorSystemEventAfterContact)).toBe(true);
+    expect(
+      second.truth.some((a) => a.operatorSystemEventAfterContact && a.first_operator_reply_at === null),
+    ).toBe(true);
+
+    await sync({}, true);
+    const [mode] = await queryCatalog(
+      db(),
+      `SELECT mode FROM _conversas.versions WHERE status = 'current' AND table_name = 'messages'`,
+    );
+    expect(mode!['mode']).toBe('full');
+    await expectViewsMatchTruth();
+  });
+
+  it('lands in models_layer; false removes the views; contacts_activity agrees with attendances', async () => {
+    await sync({ models_layer: 'kpi' });
+    const views = async () =>
+      (
+        await queryCatalog(
+          db(),
+          `SELECT schema_name || '.' || view_name AS v FROM duckdb_views() WHERE NOT internal ORDER BY 1`,
+        )
+      )
+        .map((r) => String(r['v']))
+        .filter((v) => !v.startsWith('raw.') && !v.startsWith('_conversas'));
+    expect(await views()).toEqual(['kpi.attendances', 'kpi.contacts_activity', 'kpi.conversation_days']);
+    const [check] = await queryCatalog(
+      db(),
+      `SELECT count(*) FILTER (WHERE c.attendances IS DISTINCT FROM a.n)::INT AS wrong, count(*)::INT AS n
+       FROM kpi.contacts_activity c
+       FULL JOIN (SELECT contact_id, count(*) AS n FROM kpi.attendances WHERE contact_id IS NOT NULL GROUP BY 1) a USING (contact_id)
+       WHERE a.n IS NOT NULL`,
+    );
+    expect(check!['n']).toBeGreaterThan(0);
+    expect(check!['wrong']).toBe(0);
+    await sync({ models_layer: false });
+    expect(await views()).toEqual([]);
+  });
+});
