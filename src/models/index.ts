@@ -22,6 +22,18 @@ export const DEFAULT_MODELS_LAYER = 'service';
 const sqlOf = (model: ModelName): string =>
   readFileSync(new URL(`../../src/models/${model}.sql`, import.meta.url), 'utf8');
 
+/** What a model's rows mean, in words: its SQL file's opening comment (placeholders left out). */
+export function aboutModel(model: string): string | undefined {
+  if (!(MODELS as readonly string[]).includes(model)) return undefined;
+  const lines: string[] = [];
+  for (const line of sqlOf(model as ModelName).split('\n')) {
+    if (!line.startsWith('--')) break;
+    const text = line.replace(/^--\s?/, '');
+    if (!text.startsWith('Placeholders:')) lines.push(text);
+  }
+  return lines.join(' ').replace(/\s+/g, ' ').trim();
+}
+
 const qualified = (t: { layer: string; name: string }): string =>
   `${quoteIdent(t.layer)}.${quoteIdent(t.name)}`;
 

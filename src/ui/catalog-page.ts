@@ -36,8 +36,8 @@ export function catalogPage(tables: TableInfo[], busy?: string): Html {
                             (t) =>
                               html`<tr>
                                 <td><a href="/catalog/${t.layer}/${t.table}">${t.table}</a></td>
-                                <td class="num">${t.rows}</td>
-                                <td class="num">${t.version}</td>
+                                <td class="num">${t.kind === 'view' ? 'view' : t.rows}</td>
+                                <td class="num">${t.version ?? ''}</td>
                                 <td>${t.last_sync}</td>
                               </tr>`,
                           )}
@@ -76,7 +76,7 @@ function modelOf(tables: (TableInfo & { source?: string | null })[]): ModelTable
     return {
       name: `${t.layer}.${t.table}`,
       href: `/catalog/${t.layer}/${t.table}`,
-      group: groupOf(t.stream),
+      group: t.kind === 'view' ? 'Metrics (views)' : groupOf(t.stream),
       ...(join && target ? { joins: { table: `${target.layer}.${target.table}`, on: join.on } } : {}),
     };
   });
@@ -90,47 +90,55 @@ export function tablePage(o: {
   columns: Column[];
   rows: Record<string, unknown>[];
   versions: VersionInfo[];
-  shown: number;
+  /** The version shown; null for a view of the service layer (it has none). */
+  shown: number | null;
+  /** What a view's rows mean (its model's definition). */
+  about?: string;
 }): Html {
   return layout(
     `${o.layer}.${o.table}`,
     html`<h1>${o.layer}.${o.table}</h1>
       <p><a href="/catalog">← catalog</a></p>
-      ${o.chart ?? ''}
+      ${o.about ? html`<p class="about">${o.about}</p>` : ''} ${o.chart ?? ''}
       <h2>Columns</h2>
       <ul class="columns">
         ${o.columns.map((c) => html`<li><code>${c.name}</code> ${typeTree(c.type)}</li>`)}
       </ul>
-      <h2>Versions</h2>
-      ${scrollBox(
-        'versions',
-        html`<table class="versions">
-          ${header('Version', 'Status', 'Mode', 'Rows', 'Activated', '')}
-          <tbody>
-            ${o.versions.map(
-              (v) =>
-                html`<tr class="${v.version === o.shown ? 'shown' : ''}">
-                  <td class="num">${v.version}</td>
-                  <td>${v.status}</td>
-                  <td>${v.mode}</td>
-                  <td class="num">${v.rows ?? ''}</td>
-                  <td>${v.activated_at ?? ''}</td>
-                  <td>
-                    ${
-                      v.status === 'current' || v.status === 'superseded'
-                        ? html`<a href="/catalog/${o.layer}/${o.table}?version=${v.version}">preview</a>`
-                        : ''
-                    }
-                  </td>
-                </tr>`,
-            )}
-          </tbody>
-        </table>`,
-      )}
-      <h2>First 100 rows of version ${o.shown}</h2>
+      ${o.shown === null ? '' : versionsTable(o.versions, o.shown, o.layer, o.table)}
+      <h2>${o.shown === null ? 'First 100 rows (computed now)' : `First 100 rows of version ${o.shown}`}</h2>
       ${rowsTable(o.rows)}`,
     'catalog',
   );
+}
+
+function versionsTable(versions: VersionInfo[], shown: number, layer: string, table: string): Html {
+  const o = { versions, shown, layer, table };
+  return html`<h2>Versions</h2>
+    ${scrollBox(
+      'versions',
+      html`<table class="versions">
+        ${header('Version', 'Status', 'Mode', 'Rows', 'Activated', '')}
+        <tbody>
+          ${o.versions.map(
+            (v) =>
+              html`<tr class="${v.version === o.shown ? 'shown' : ''}">
+                <td class="num">${v.version}</td>
+                <td>${v.status}</td>
+                <td>${v.mode}</td>
+                <td class="num">${v.rows ?? ''}</td>
+                <td>${v.activated_at ?? ''}</td>
+                <td>
+                  ${
+                    v.status === 'current' || v.status === 'superseded'
+                      ? html`<a href="/catalog/${o.layer}/${o.table}?version=${v.version}">preview</a>`
+                      : ''
+                  }
+                </td>
+              </tr>`,
+          )}
+        </tbody>
+      </table>`,
+    )}`;
 }
 
 /** A DuckDB type, nested STRUCTs shown as nested lists. */

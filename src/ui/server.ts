@@ -27,6 +27,7 @@ import { wizardPage } from './wizard-page.js';
 import type { RunService } from '../runs/service.js';
 import { progressLine, runLine } from './runs.js';
 import { runsPage } from './runs-page.js';
+import { modelPage } from './service-page.js';
 import { guard } from './security.js';
 import { SourceDirectory } from '../pipeline/directory.js';
 import { DAILY_CHARTS, streamChoices } from './streams.js';
@@ -158,6 +159,8 @@ export async function startUi(o: UiOptions): Promise<Ui> {
     if (!catalogExists(layoutOf(o.db)))
       return c.html(errorPage('Not found', 'There is no catalog yet: run a source first.'), 404);
     const page = await withCatalog(o.db, async (store) => {
+      const model = (await store.models()).find((m) => m.layer === layer && m.name === table);
+      if (model) return modelPage(store, model);
       const versions = (await store.versions(`${layer}.${table}`)).filter((v) => v.status !== 'pending');
       const version = c.req.query('version');
       const shown =

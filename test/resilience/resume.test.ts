@@ -36,7 +36,7 @@ async function fingerprint(db: string): Promise<Record<string, string>> {
   const store = await CatalogReader.open(db);
   try {
     const out: Record<string, string> = {};
-    for (const t of await store.tables()) {
+    for (const t of (await store.tables()).filter((t) => t.kind === 'table')) {
       const select =
         t.stream === 'messages_history'
           ? `SELECT customer_id, page, encrypted, kid, decrypt_error, CASE WHEN encrypted THEN 'jwe' ELSE data END AS data FROM raw.${t.table}`

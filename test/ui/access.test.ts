@@ -59,6 +59,7 @@ describe('the web app for everyone', () => {
     'catalog',
     'catalog/raw/contacts',
     'catalog/raw/messages',
+    'catalog/service/conversation_days',
     'no/such/page',
   ];
 
@@ -72,7 +73,7 @@ describe('the web app for everyone', () => {
       description: 'Conta principal',
       config: sandboxOverrides(sb, dayOf(sb.world.now - 30 * DAY), dayOf(sb.world.now - DAY)),
       schedule: '0 3 * * *',
-      streams: onlyStreams('contacts', 'messages'),
+      streams: onlyStreams('contacts', 'messages', 'reports'),
     });
     const service = new RunService({ root: dir, db, log: silentLogger });
     service.start('people');

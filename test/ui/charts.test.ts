@@ -23,7 +23,10 @@ describe('pictures', () => {
   let browser: Browser;
   let finished: RunRecord;
   beforeAll(async () => {
-    sb = await startSandbox({ world: { seed: 83, contacts: 25, reports: 20 }, requestsPerMinute: 0 });
+    sb = await startSandbox({
+      world: { seed: 83, contacts: 25, reports: 40, reportDays: 30 },
+      requestsPerMinute: 0,
+    });
     const dir = mkdtempSync(join(tmpdir(), 'ui-charts-'));
     db = join(dir, 'conversas.duckdb');
     new SourceDirectory(dir).save({
@@ -69,6 +72,46 @@ describe('pictures', () => {
     expect(segments.sort()).toEqual(
       truth.map((r) => `${String(r['day'])} ${String(r['sender'])}: ${String(r['n'])}`).sort(),
     );
+  }, 60_000);
+
+  it('shows the service layer; conversation_days draws attendances opened per day and the median first response', async () => {
+    const page = await (await browser.newContext()).newPage();
+    await page.goto(ui.launchUrl);
+    await page.goto(`${ui.url}catalog`);
+    const model = await page.locator('figure.model svg desc').textContent();
+    expect(model).toMatch(
+      /Metrics \(views\): service\.attendances, service\.contacts_activity, service\.conversation_days/,
+    );
+    await page.click('section.layer a:has-text("conversation_days")');
+    await page.waitForURL(/catalog\/service\/conversation_days$/);
+    // What its rows mean, from the model's own SQL file.
+    expect(await page.locator('p.about').textContent()).toContain('one row per day (in the source');
+    const opened = await queryCatalog(
+      db,
+      `SELECT day::VARCHAR AS day, coalesce(channel, '(none)') AS c, sum(attendances_opened)::INT AS n FROM service.conversation_days GROUP BY ALL HAVING n > 0`,
+    );
+    expect(opened.reduce((n, r) => n + Number(r['n']), 0)).toBe(
+      Number((await queryCatalog(db, `SELECT count(*)::INT AS n FROM raw.reports`))[0]!['n']),
+    );
+    const bars = await page.locator('figure.chart svg rect title').allTextContents();
+    expect(bars.sort()).toEqual(
+      opened.map((r) => `${String(r['day'])} ${String(r['c'])}: ${String(r['n'])}`).sort(),
+    );
+    // The day's median over its attendances (not a median of the per-channel medians).
+    const medians = await queryCatalog(
+      db,
+      `SELECT opened_at::DATE::VARCHAR AS day, median(first_response_seconds) AS s FROM service.attendances WHERE first_response_seconds IS NOT NULL GROUP BY 1`,
+    );
+    expect(medians.length).toBeGreaterThan(0);
+    const points = await page.locator('figure.chart svg circle title').allTextContents();
+    expect(points.map((p) => p.split(':')[0]).sort()).toEqual(medians.map((r) => String(r['day'])).sort());
+    const hours = medians.some((r) => Number(r['s']) > 3 * 3600);
+    for (const r of medians) {
+      const value = Number(r['s']) / (hours ? 3600 : 60);
+      expect(points).toContain(
+        `${String(r['day'])}: ${value >= 10 ? value.toFixed(0) : value.toFixed(1)} ${hours ? 'h' : 'min'}`,
+      );
+    }
   }, 60_000);
 
   it("draws a run's timeline: requests a minute against the budget, and records per stream", async () => {
