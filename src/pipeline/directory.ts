@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { SETTINGS, validateConfig, type RawConfig, type SettingName } from '../config.js';
 import { ConfigError } from '../errors.js';
 import { SANDBOX_SOURCE } from '../catalog/switch.js';
-import { parseSource, selectedStreams, tableFor, type Source } from './source.js';
+import { modelsFor, parseSource, selectedStreams, tableFor, type Source } from './source.js';
 
 const SECRETS = (Object.keys(SETTINGS) as SettingName[]).filter((k) => SETTINGS[k].secret === true);
 const NAME = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -94,14 +94,14 @@ export class SourceDirectory {
       const shared = tables.find((t) => theirs.includes(t));
       if (shared)
         throw new ConfigError(
-          `${shared} is written by source "${other}" already: choose another layer, folder or table prefix`,
+          `${shared} is written by source "${other}" already: choose another layer, folder or table prefix (or metrics layer)`,
         );
     }
     for (const table of tables) {
       const owner = owners?.get(table);
       if (owner && owner !== name && owner !== SANDBOX_SOURCE)
         throw new ConfigError(
-          `${table} holds the data of source "${owner}" in the catalog: choose another layer, folder or table prefix`,
+          `${table} holds the data of source "${owner}" in the catalog: choose another layer, folder or table prefix (or metrics layer)`,
         );
     }
     mkdirSync(this.dir, { recursive: true, mode: 0o700 });
@@ -121,10 +121,10 @@ export class SourceDirectory {
         );
       config = { ...config, ...sandbox };
     }
-    return selectedStreams(source, validateConfig(config)).map((stream) => {
-      const t = tableFor(source, stream);
-      return `${t.layer}.${t.name}`;
-    });
+    const selected = selectedStreams(source, validateConfig(config));
+    return [...selected.map((stream) => tableFor(source, stream)), ...modelsFor(source, selected)].map(
+      (t) => `${t.layer}.${t.name}`,
+    );
   }
 
   remove(name: string): void {

@@ -7,6 +7,7 @@ import type { RawConfig } from '../config.js';
 import type { SourceDirectory } from '../pipeline/directory.js';
 import { checkTimeZone, machineTimeZone } from '../pipeline/source.js';
 import { checkTrigger, cronOf, type TriggerChoice } from '../pipeline/trigger.js';
+import { MODEL_STREAMS, MODELS } from '../models/index.js';
 import { STREAMS } from '../streams/index.js';
 
 export interface FormOptions {
@@ -88,6 +89,8 @@ export function sourceOf(form: Form, o: FormOptions): RawConfig {
     timezone,
     ...(full ? { full_sync_schedule: full } : {}),
     retention_days: Number(text(form['retention_days']) || 7),
+    // Empty: no metrics views (the field starts as "service", the default).
+    models_layer: text(form['models_layer']) || false,
     streams,
   };
 }
@@ -97,6 +100,7 @@ export function fieldOf(message: string): string | undefined {
   const rules: [RegExp, string | ((m: RegExpExecArray) => string)][] = [
     [/^table name for (\w+)/, (m) => `table:${m[1]}`],
     [/^streams\.(\w+)\.layer/, 'layer'],
+    [/^models_layer/, 'models_layer'],
     [/^layer |one of DuckDB's own schemas|reserved for the catalog/, 'layer'],
     [/^folder \+ table_prefix|is written by source|holds the data of source/, 'table_prefix'],
     [/^description/, 'description'],
@@ -116,6 +120,13 @@ export function fieldOf(message: string): string | undefined {
     if (match) return typeof field === 'string' ? field : field(match);
   }
   return undefined;
+}
+
+function metricsLine(layer: unknown, start: string, streams: Record<string, { selected: boolean }>): string {
+  if (layer === false) return 'none';
+  if (!MODEL_STREAMS.every((s) => streams[s]?.selected))
+    return `none (they need ${MODEL_STREAMS.join(' and ')})`;
+  return `views ${MODELS.map((m) => `${String(layer)}.${start}${m}`).join(', ')}`;
 }
 
 /** What the last step shows before saving: everything chosen, in words. */
@@ -141,6 +152,7 @@ export function summaryOf(
     `Streams and tables (${chosen.length}):`,
     ...(chosen.length ? chosen : ['  none selected']),
     `Trigger: ${raw['schedule'] ? inWords(String(raw['schedule']), String(raw['timezone'])) : 'manual only (▶ on the Sources page)'}`,
+    `Conversation metrics: ${metricsLine(raw['models_layer'], start, streams)}`,
     `Versions kept: ${String(raw['retention_days'])} day(s) after they are replaced`,
     `Additional full sync: ${
       raw['full_sync_schedule']

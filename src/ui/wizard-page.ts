@@ -185,7 +185,15 @@ export function wizardPage(o: {
                   )}
                 </tbody>
               </table>`,
-            )}`,
+            )}
+            <label
+              >Layer of the conversation metrics (views of attendances, days and contacts, made after each
+              sync of messages and reports; empty: none)
+              <input
+                name="models_layer"
+                value="${e['models_layer'] === false ? '' : String(e['models_layer'] ?? 'service')}"
+              />
+            </label>`,
         )}
         ${step(
           4,

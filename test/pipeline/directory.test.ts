@@ -68,6 +68,29 @@ describe('SourceDirectory.save refuses', () => {
     expect(sources.names()).toEqual(['others', 'people', 'third']);
   });
 
+  it("another source's views of the service layer, and a models_layer that is no layer name", () => {
+    const sources = fresh();
+    const conversations = onlyStreams('messages', 'reports');
+    const withKey = { ...config, private_key_jwk: { kty: 'RSA' } };
+    const source = (extra: RawConfig): RawConfig => ({ name: 'people', config: withKey, ...extra });
+    sources.save(source({ streams: conversations }));
+    // Its tables land elsewhere, but its metrics views would take the same names.
+    expect(() => sources.save(source({ name: 'second', layer: 'raw_b', streams: conversations }))).toThrow(
+      'service.attendances is written by source "people" already',
+    );
+    sources.save(
+      source({ name: 'second', layer: 'raw_b', models_layer: 'service_b', streams: conversations }),
+    );
+    sources.save(source({ name: 'third', layer: 'raw_c', models_layer: false, streams: conversations }));
+    expect(() => sources.save(source({ name: 'fourth', models_layer: 'main' }))).toThrow(
+      /models_layer "main" is one of DuckDB's own schemas/,
+    );
+    expect(() => sources.save(source({ name: 'fourth', models_layer: 3 }))).toThrow(
+      'models_layer must be a layer name (e.g. "service") or false (no metrics views)',
+    );
+    expect(sources.names()).toEqual(['people', 'second', 'third']);
+  });
+
   it("the demo's name, and a new name for a source (its tables, state and runs are kept under its name)", () => {
     const sources = fresh();
     expect(() => sources.save(source({ name: 'sandbox' }))).toThrow(/"sandbox" is the demo's name/);

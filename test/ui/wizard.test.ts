@@ -60,6 +60,8 @@ describe('the wizard', () => {
     await page.fill('[name=table_prefix]', 'day_');
     // The final names previewed, the layer apart.
     expect(await page.locator('[data-table-for=contacts] .prefix').textContent()).toBe('raw . day_');
+    // The conversation metrics land in their own layer unless the field is emptied.
+    expect(await page.inputValue('[name=models_layer]')).toBe('service');
     await page.click('[data-action=next]');
     await page.fill('[name=name]', 'sandbox'); // the demo's name: refused at save
     await page.fill('[name=description]', 'Every morning');
@@ -86,6 +88,10 @@ describe('the wizard', () => {
     expect(await summary.innerText()).toMatch(/contacts → raw\.day_contacts \(full table\)/);
     expect(await summary.innerText()).toMatch(/employees → raw\.day_employees/);
     expect(await summary.innerText()).toMatch(/Trigger: /);
+    // messages and reports are not chosen here: no metrics views.
+    expect(await summary.innerText()).toContain(
+      'Conversation metrics: none (they need messages and reports)',
+    );
     await page.click('button[type=submit]');
     const error = page.locator('fieldset[data-step="4"] .field-error');
     await error.waitFor();
@@ -126,6 +132,7 @@ describe('the wizard', () => {
       unknown
     >;
     expect(saved['description']).toBe('Every morning');
+    expect(saved['models_layer']).toBe('service');
     await page.close();
   }, 60_000);
 });
