@@ -3,7 +3,7 @@
  * tables and a full pass, every row of `attendances` and `conversation_days` equals what the test oracle
  * computes from the world (metrics-oracle.ts), in the source's time zone.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,6 +15,7 @@ import { dayWindow } from '../oracle.js';
 import { DAY, dayOf, onlyStreams, queryCatalog, sandboxOverrides } from '../helpers.js';
 import {
   dayIn,
+  quantile,
   truthAttendances,
   truthDays,
   truthMessages,
@@ -71,6 +72,8 @@ const sync = (extra: Record<string, unknown> = {}, full = false) =>
     full,
   });
 
+/** Report id → protocol, as the world made them. */
+const protocols = new Map<string, string>();
 const ms = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
 
 async function catalogAttendances(): Promise<TruthAttendance[]> {
@@ -142,6 +145,7 @@ async function expectViewsMatchTruth(): Promise<{ truth: TruthAttendance[]; mess
   const messages = truthMessages(sb.world, dayWindow(start, dayOf(sb.world.now)));
   const now = Date.now();
   const truth = truthAttendances(reports, messages, now);
+  for (const r of reports) protocols.set(String(r['id']), String(r['protocol']));
 
   const strip = ({ operatorSystemEventAfterContact: _, ...a }: TruthAttendance) => a;
   const seen = await catalogAttendances();
@@ -154,6 +158,50 @@ async function expectViewsMatchTruth(): Promise<{ truth: TruthAttendance[]; mess
   expect([...got.keys()].sort()).toEqual([...want.keys()].sort());
   for (const [key, row] of want) expect(got.get(key), key).toEqual(row);
   return { truth, messages: [...messages.values()].reduce((n, l) => n + l.length, 0) };
+}
+
+/** The README's three questions, as written there, answer what the oracle says. */
+async function readmeQueriesAgree(truth: TruthAttendance[]): Promise<void> {
+  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+  const sql = (title: string) =>
+    readme
+      .split(`-- ${title}`)[1]!
+      .split('\n')
+      .slice(1)
+      .join('\n')
+      .split(/\n--|\n```/)[0]!;
+
+  const speed = await queryCatalog(db(), sql('how fast does each operator answer'));
+  const answered = truth.filter((a) => a.first_response_seconds !== null);
+  expect(speed.length).toBeGreaterThan(0);
+  for (const row of speed) {
+    const mine = answered.filter((a) => a.operator === (row['operator'] ?? null));
+    expect(Number(row['answered']), String(row['operator'])).toBe(mine.length);
+    const median = quantile(
+      mine.map((a) => a.first_response_seconds!),
+      0.5,
+    )!;
+    expect(Number(row['median_minutes'])).toBeCloseTo(Math.round((median / 60) * 10) / 10, 5);
+  }
+  expect(speed.reduce((n, r) => n + Number(r['answered']), 0)).toBe(answered.length);
+
+  // The world's present is days ago: its last 30 days reach into the window.
+  const daily = await queryCatalog(db(), sql('how much comes in each day, on which channel (last 30 days)'));
+  const local = dayIn(ZONE);
+  // current_date is DuckDB's (its session's time zone), as the query sees it.
+  const [current] = await queryCatalog(db(), `SELECT (current_date - 29)::VARCHAR AS since`);
+  const recent = truth.filter((a) => local(a.opened_at) >= String(current!['since']));
+  expect(recent.length).toBeGreaterThan(0);
+  expect(daily.reduce((n, r) => n + Number(r['opened']), 0)).toBe(recent.length);
+
+  const waiting = await queryCatalog(db(), sql('who is still waiting for a first answer'));
+  const expected = truth.filter(
+    (a) => a.closed_at === null && a.messages_from_contact > 0 && a.first_operator_reply_at === null,
+  );
+  expect(expected.length).toBeGreaterThan(0);
+  expect(waiting.map((r) => String(r['protocol'])).sort()).toEqual(
+    expected.map((a) => protocols.get(a.id)!).sort(),
+  );
 }
 
 describe('the service layer', () => {
@@ -190,6 +238,8 @@ describe('the service layer', () => {
     expect(
       second.truth.some((a) => a.operatorSystemEventAfterContact && a.first_operator_reply_at === null),
     ).toBe(true);
+
+    await readmeQueriesAgree(second.truth);
 
     await sync({}, true);
     const [mode] = await queryCatalog(
