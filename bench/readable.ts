@@ -1,7 +1,8 @@
 /**
- * Scenarios `readable` and `concurrent` (the readable catalog). `readable`: a first sync of 100,000 contacts and
- * about a million messages while a reader opens the read file and queries it every 200 ms (as a dashboard
- * would): how many of its queries failed, how long they took, and how long the switch held the catalog.
+ * Scenarios `readable` and `concurrent` (the readable catalog). `readable`: a first sync of 100,000 contacts,
+ * about a million messages and 20,000 reports while a reader opens the read file and queries it every 200 ms (as
+ * a dashboard would): how many of its queries failed, how long they took, and how long the switch held the
+ * catalog; then (`models`) how long each view of the service layer takes to compute whole over that catalog.
  * `concurrent`: four sources of four accounts, each at a budget that makes it last about 20 s, alone one after
  * another and then all at once under `conversas schedule --dir`: the wall time at once over the slowest alone.
  */
@@ -10,6 +11,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { layoutOf } from '../src/catalog/layout.js';
+import { CatalogReader } from '../src/catalog/reader.js';
 import { SourceDirectory } from '../src/pipeline/directory.js';
 import { startSandbox, type Sandbox } from '../src/sandbox/index.js';
 import { STREAMS } from '../src/streams/index.js';
@@ -59,7 +61,7 @@ const held = (stderr: string): number[] =>
 
 export async function readableScenario({ results, check, scale }: Bench, work: string): Promise<void> {
   const sb = await startSandbox({
-    world: { seed: 160, contacts: scale(100_000), meanMessages: 10 },
+    world: { seed: 160, contacts: scale(100_000), meanMessages: 10, reports: scale(20_000), reportDays: 120 },
     requestsPerMinute: 0,
   });
   try {
@@ -86,7 +88,13 @@ export async function readableScenario({ results, check, scale }: Bench, work: s
     });
     let seen = '';
     reader.stdout.on('data', (d: Buffer) => (seen += d.toString()));
-    const sync = await conversas(['sync', '--source', source('big', ['contacts', 'messages']), '--db', db]);
+    const sync = await conversas([
+      'sync',
+      '--source',
+      source('big', ['contacts', 'messages', 'reports']),
+      '--db',
+      db,
+    ]);
     must('readable (sync)', sync);
     reader.kill('SIGTERM');
     await new Promise((r) => reader.on('close', r));
@@ -108,9 +116,37 @@ export async function readableScenario({ results, check, scale }: Bench, work: s
     check('readable', 'reader_failures', '= 0', (v) => v === 0);
     check('readable', 'reader_p99_ms', '< 1000', (v) => v < 1000);
     check('readable', 'switch_lock_seconds', '≤ 2', (v) => v <= 2);
+    results['models'] = await timeModels(db);
+    for (const model of ['attendances', 'conversation_days', 'contacts_activity'])
+      check('models', `${model}_seconds`, '< 30 (the web app stops a query at 30 s)', (v) => v < 30);
   } finally {
     await sb.close();
   }
+}
+
+/**
+ * The service layer's views over the big sync, each computed whole (aggregates over every column that takes
+ * work, so nothing is skipped), in a reader as a dashboard would open the read file.
+ */
+async function timeModels(db: string): Promise<Record<string, number>> {
+  const reader = await CatalogReader.open(db);
+  const queries = {
+    attendances: `SELECT count(*), sum(messages_from_contact), count(first_response_seconds) FROM service.attendances`,
+    conversation_days: `SELECT count(*), sum(messages_in), max(p90_first_response_seconds) FROM service.conversation_days`,
+    contacts_activity: `SELECT count(*), sum(messages_from_bot), count(last_operator) FROM service.contacts_activity`,
+  };
+  const out: Record<string, number> = {};
+  try {
+    for (const [model, sql] of Object.entries(queries)) {
+      const started = process.hrtime.bigint();
+      const [row] = await reader.query(sql);
+      out[`${model}_seconds`] = Number(process.hrtime.bigint() - started) / 1e9;
+      out[`${model}_rows`] = Number(Object.values(row!)[0]);
+    }
+  } finally {
+    await reader.close();
+  }
+  return out;
 }
 
 export async function concurrentScenario({ results, check, scale }: Bench, work: string): Promise<void> {

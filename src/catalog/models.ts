@@ -60,6 +60,15 @@ export async function switchModels(
   const missing = [...new Set(models.flatMap((m) => m.reads.map(keyOf)))].filter((t) => !current.has(t));
   if (missing.length)
     log?.info(`the service layer waits for ${missing.join(' and ')}: a sync that brings them makes it`);
+  // DuckDB names a catalog after its file: a schema of that name cannot be told from it in the views' SQL.
+  const [{ d: database } = { d: '' }] = await session.rows(`SELECT current_database() AS d`);
+  const clash = models.flatMap((m) => [m.layer, ...m.reads.map((t) => t.layer)]).find((l) => l === database);
+  if (clash && models.length) {
+    log?.warn(
+      `the service layer is not made: its SQL names the layer "${clash}", which is also the catalog's own name (${String(database)}.duckdb) and DuckDB cannot tell them apart; choose another layer or models_layer, or another catalog file name`,
+    );
+    models = [];
+  }
   const rows = await modelRows(session);
   const others = new Map(rows.filter((r) => r.source !== source).map((r) => [keyOf(r), r.source]));
   const wanted: ModelView[] = [];

@@ -328,7 +328,7 @@ export class CatalogStore {
       async (catalog) => {
         const gone = await switchVersions(catalog, source, built, retentionDays, this.now());
         // The service layer over the tables just switched ([] drops the source's; undefined leaves it be).
-        if (models) await switchModels(catalog, source, models, this.now(), this.o.log);
+        if (models) this.madeModels = await switchModels(catalog, source, models, this.now(), this.o.log);
         if (saved) await saveStateIn(catalog.db, saved, this.now());
         await pausePoint('switch:in-transaction');
         return gone;
@@ -358,6 +358,9 @@ export class CatalogStore {
       });
     return built.map((v) => ({ target: v.target, version: v.version, rows: v.rows }));
   }
+
+  /** The views of the service layer the last switch made (`layer.name`). */
+  madeModels: string[] = [];
 
   /** A sync starts over: the unfinished versions of the last one go. */
   discardUnfinished(source: string): Promise<void> {

@@ -37,6 +37,8 @@ export interface PipelineOptions {
 
 export interface PipelineResult {
   tables: LoadedTable[];
+  /** The service layer's views the switch made (`layer.name`). */
+  models: string[];
   tap: SyncSummary;
   resumed: boolean;
 }
@@ -106,7 +108,7 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
       throw new UserError(
         `the tap ended without finishing ${incomplete.join(', ')}; current tables are unchanged`,
       );
-    return { tables: loader.loaded, tap, resumed };
+    return { tables: loader.loaded, models: store.madeModels, tap, resumed };
   } finally {
     loader.close();
     await store.close();
@@ -125,5 +127,8 @@ export function formatSummary(result: PipelineResult): string {
   const encrypted = Object.entries(result.tap.encrypted).map(
     ([reason, pages]) => `history pages kept encrypted: ${pages} (${reason})\n`,
   );
-  return table + unreadable.join('') + encrypted.join('');
+  const models = result.models.length
+    ? `metrics views (made again over these tables): ${result.models.join(', ')}\n`
+    : '';
+  return table + models + unreadable.join('') + encrypted.join('');
 }

@@ -1,6 +1,6 @@
 /**
  * The catalog answers while a sync runs: a sync at a budget that makes it last tens of seconds, while one
- * process runs `conversas query` again and again and another holds the read file open the whole time. No
+ * process runs `conversas query` (on tables and the service layer's views) again and again and another holds the read file open the whole time. No
  * query fails, the sync completes, and afterwards queries see its version. Timings are the bench's.
  */
 import { spawn } from 'node:child_process';
@@ -72,13 +72,15 @@ describe('the readable catalog', () => {
     const failures: string[] = [];
     let during = 0;
     while (running) {
+      // The service layer's views too: answered during the sync, and always over the tables they sit beside.
       const res = await runCli(CONVERSAS_BIN, [
         'query',
-        "SELECT max(version) AS v FROM _conversas.versions WHERE table_name = 'contacts'",
+        `SELECT (SELECT count(*) FROM service.attendances) - (SELECT count(*) FROM raw.reports) AS gap, (SELECT count(*) FROM service.conversation_days) > 0 AS days`,
         '--db',
         db,
       ]);
       if (res.code !== 0) failures.push(res.stderr.trim());
+      else if (res.stdout.trim() !== '{"gap":0,"days":true}') failures.push(res.stdout.trim());
       else if (running) during += 1;
       await new Promise((r) => setTimeout(r, 200));
     }

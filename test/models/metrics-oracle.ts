@@ -177,3 +177,42 @@ export function truthDays(
     p90_first_response_seconds: quantile(responses, 0.9),
   }));
 }
+
+export interface TruthContact {
+  contact_id: string;
+  first_message_at: number | null;
+  last_message_at: number | null;
+  messages_from_contact: number;
+  messages_from_operators: number;
+  messages_from_bot: number;
+  attendances: number;
+  last_operator: string | null;
+}
+
+/** One row per contact with a message (system events aside) or an attendance. */
+export function truthContacts(
+  attendances: TruthAttendance[],
+  messages: Map<string, TruthMessage[]>,
+): TruthContact[] {
+  const ids = new Set<string>();
+  for (const [id, list] of messages) if (list.some((m) => !m.system)) ids.add(id);
+  for (const a of attendances) if (a.contact_id) ids.add(a.contact_id);
+  return [...ids].map((id) => {
+    const counted = (messages.get(id) ?? []).filter((m) => !m.system);
+    const times = counted.map((m) => m.at);
+    const mine = attendances.filter((a) => a.contact_id === id);
+    const named = mine
+      .filter((a) => a.operator !== null)
+      .sort((a, b) => b.opened_at - a.opened_at || (b.id > a.id ? 1 : -1));
+    return {
+      contact_id: id,
+      first_message_at: times.length ? Math.min(...times) : null,
+      last_message_at: times.length ? Math.max(...times) : null,
+      messages_from_contact: counted.filter((m) => m.sent_by === 'customer').length,
+      messages_from_operators: counted.filter((m) => m.sent_by === 'operator').length,
+      messages_from_bot: counted.filter((m) => m.sent_by === 'bot').length,
+      attendances: mine.length,
+      last_operator: named[0]?.operator ?? null,
+    };
+  });
+}

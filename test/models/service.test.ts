@@ -1,6 +1,6 @@
 /**
  * The service layer against the sandbox's ground truth: after a full sync, an incremental day merged into the
- * tables and a full pass, every row of `attendances` and `conversation_days` equals what the test oracle
+ * tables and a full pass, every row of `attendances`, `conversation_days` and `contacts_activity` equals what the test oracle
  * computes from the world (metrics-oracle.ts), in the source's time zone.
  */
 import { mkdtempSync, readFileSync } from 'node:fs';
@@ -18,8 +18,10 @@ import {
   quantile,
   truthAttendances,
   truthDays,
+  truthContacts,
   truthMessages,
   type TruthAttendance,
+  type TruthContact,
   type TruthDay,
 } from './metrics-oracle.js';
 
@@ -157,6 +159,25 @@ async function expectViewsMatchTruth(): Promise<{ truth: TruthAttendance[]; mess
   const want = byKey(days);
   expect([...got.keys()].sort()).toEqual([...want.keys()].sort());
   for (const [key, row] of want) expect(got.get(key), key).toEqual(row);
+
+  const contacts = await queryCatalog(
+    db(),
+    `SELECT contact_id, epoch_ms(first_message_at) AS f, epoch_ms(last_message_at) AS l,
+       messages_from_contact::INT AS mc, messages_from_operators::INT AS mo, messages_from_bot::INT AS mb,
+       attendances::INT AS a, last_operator FROM service.contacts_activity ORDER BY contact_id`,
+  );
+  expect(
+    contacts.map((r): TruthContact => ({
+      contact_id: String(r['contact_id']),
+      first_message_at: ms(r['f']),
+      last_message_at: ms(r['l']),
+      messages_from_contact: Number(r['mc']),
+      messages_from_operators: Number(r['mo']),
+      messages_from_bot: Number(r['mb']),
+      attendances: Number(r['a']),
+      last_operator: (r['last_operator'] as string | null) ?? null,
+    })),
+  ).toEqual(truthContacts(truth, messages).sort((a, b) => (a.contact_id < b.contact_id ? -1 : 1)));
   return { truth, messages: [...messages.values()].reduce((n, l) => n + l.length, 0) };
 }
 
@@ -250,7 +271,7 @@ describe('the service layer', () => {
     await expectViewsMatchTruth();
   });
 
-  it('lands in models_layer; false removes the views; contacts_activity agrees with attendances', async () => {
+  it('lands in models_layer; false removes the views; contacts_activity counts what attendances count', async () => {
     await sync({ models_layer: 'kpi' });
     const views = async () =>
       (
@@ -273,5 +294,26 @@ describe('the service layer', () => {
     expect(check!['wrong']).toBe(0);
     await sync({ models_layer: false });
     expect(await views()).toEqual([]);
+  });
+
+  it("is not made, saying why, where its layer has the catalog file's own name", async () => {
+    const warnings: string[] = [];
+    const clashing = join(dir, 'service.duckdb');
+    await runPipeline({
+      source: source(),
+      db: clashing,
+      log: { ...silentLogger, warn: (m: string) => warnings.push(m) },
+      overrides: sandboxOverrides(sb, start, dayOf(sb.world.now)),
+      now: () => new Date(sb.world.now),
+    });
+    expect(warnings.join('\n')).toContain(
+      'the service layer is not made: its SQL names the layer "service", which is also the catalog\'s own name (service.duckdb)',
+    );
+    // The sync itself went through.
+    expect(await queryCatalog(clashing, `SELECT count(*)::INT AS n FROM raw.reports`)).toEqual([
+      { n: expect.any(Number) as number },
+    ]);
+    const made = await queryCatalog(clashing, `SELECT count(*)::INT AS n FROM _conversas.models`);
+    expect(made[0]!['n']).toBe(0);
   });
 });
