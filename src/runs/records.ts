@@ -58,6 +58,30 @@ export interface RunSample {
   records: Record<string, number>;
 }
 
+/** What the earlier legs of a resumed run did: its last sample, or its recorded end when that counted more. */
+export function earlierLegs(run: RunRecord | undefined): RunSample {
+  const last = run?.timeline?.at(-1);
+  const requests = Math.max(run?.requests ?? 0, last?.requests ?? 0);
+  return {
+    at: last?.at ?? '',
+    requests,
+    throttled: last?.throttled ?? 0,
+    records: { ...(last?.records ?? {}) },
+  };
+}
+
+/** A sample of a resumed run's new leg, counted since the run's first start. */
+export function after(before: RunSample, sample: RunSample): RunSample {
+  const records = { ...before.records };
+  for (const [stream, n] of Object.entries(sample.records)) records[stream] = (records[stream] ?? 0) + n;
+  return {
+    at: sample.at,
+    requests: before.requests + sample.requests,
+    throttled: before.throttled + sample.throttled,
+    records,
+  };
+}
+
 /** Total rows of a run, for one-line summaries. */
 export const totalRows = (run: RunRecord): number => Object.values(run.rows).reduce((n, r) => n + r, 0);
 

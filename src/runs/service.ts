@@ -14,7 +14,7 @@ import type { Logger } from '../log.js';
 import { SourceDirectory } from '../pipeline/directory.js';
 import type { ProgressEvent } from '../tap/sync.js';
 import { lendBudgets } from './budget-broker.js';
-import { RunStore, type RunRecord, type RunSample, type RunTrigger } from './records.js';
+import { after, earlierLegs, RunStore, type RunRecord, type RunSample, type RunTrigger } from './records.js';
 import type { StartMessage, WorkerMessage } from './worker.js';
 
 // dist/runs/worker.js from here, whether this module runs built (dist/runs) or from source under test (src/runs).
@@ -113,8 +113,10 @@ export class RunService {
     let note: string | undefined;
     const progress: Record<string, number> = {};
     let progressSaved = Date.now();
-    // A resumed run's picture goes on from where it was.
+    // A resumed run's picture goes on from where it was: its worker counts from 0 again, so what the earlier
+    // legs did (as their last sample, or their end, says) is added to what this one reports.
     let timeline: RunSample[] = [...(resuming?.timeline ?? [])];
+    const before = earlierLegs(resuming);
     let budgetPerMinute = resuming?.budget_per_minute;
     child.on('message', (message: WorkerMessage) => {
       if (message.kind === 'log') {
@@ -133,7 +135,7 @@ export class RunService {
         }
       } else if (message.kind === 'sample') {
         budgetPerMinute = message.budgetPerMinute || budgetPerMinute;
-        timeline.push(message.sample);
+        timeline.push(after(before, message.sample));
         // A day-long run keeps a few hundred samples: every other one goes when there are too many.
         if (timeline.length > MAX_SAMPLES)
           timeline = timeline.filter((_, i) => i % 2 === 0 || i === timeline.length - 1);
@@ -165,7 +167,7 @@ export class RunService {
           progress: { ...progress },
           timeline,
           ...(budgetPerMinute ? { budget_per_minute: budgetPerMinute } : {}),
-          requests: outcome?.requests ?? 0,
+          requests: before.requests + (outcome?.requests ?? 0),
           rows: outcome?.rows ?? {},
           error:
             status === 'stopped' ? 'stopped: the current tables are unchanged; the next run resumes' : error,

@@ -90,7 +90,11 @@ describe('conversas serve', () => {
     // Mid-run: messages read (the run's record says so as it goes).
     const first = await waitFor('messages in the run', async () => {
       const run = (await runsOf(dir))[0];
-      return run?.status === 'running' && (run.progress?.['messages'] ?? 0) > 0 ? run : undefined;
+      return run?.status === 'running' &&
+        (run.progress?.['messages'] ?? 0) > 0 &&
+        (run.timeline?.at(-1)?.requests ?? 0) > 0
+        ? run
+        : undefined;
     });
     service.child.kill('SIGKILL');
     await new Promise((r) => service.child.once('close', r));
@@ -106,6 +110,12 @@ describe('conversas serve', () => {
     expect(finished.status, finished.error ?? '').toBe('succeeded');
     expect(finished.resumed).toBe(1);
     expect(await runsOf(dir)).toHaveLength(1);
+    // Its requests and timeline count both legs: the second goes on from the first's last sample.
+    const killedAt = first.timeline!.at(-1)!.requests;
+    const sampled = finished.timeline!.map((s) => s.requests);
+    expect(sampled.slice(0, first.timeline!.length)).toEqual(first.timeline!.map((s) => s.requests));
+    expect(sampled.every((n, i) => i === 0 || n >= sampled[i - 1]!)).toBe(true);
+    expect(finished.requests).toBeGreaterThan(killedAt);
     // The catalog is whole: every contact, every message of the window, once.
     const truth = groundTruth(sb.world, {
       history: dayWindow(start, end),

@@ -138,7 +138,12 @@ const rounded = (d: TruthDay) => ({
 });
 
 /** Compares every row of both views with the oracle; returns the oracle's attendances for coverage checks. */
-async function expectViewsMatchTruth(): Promise<{ truth: TruthAttendance[]; messages: number }> {
+async function expectViewsMatchTruth(): Promise<{
+  truth: TruthAttendance[];
+  messages: number;
+  /** Messages whose day in the source's time zone is not their UTC day, in an attendance or not. */
+  late: { inside: number; outside: number };
+}> {
   const ids = new Set((await queryCatalog(db(), `SELECT id FROM raw.reports`)).map((r) => String(r['id'])));
   const reports = sb.world.reports().filter((r) => ids.has(String(r['id'])));
   // The catalog holds the world's reports of the window and nothing else.
@@ -178,7 +183,17 @@ async function expectViewsMatchTruth(): Promise<{ truth: TruthAttendance[]; mess
       last_operator: (r['last_operator'] as string | null) ?? null,
     })),
   ).toEqual(truthContacts(truth, messages).sort((a, b) => (a.contact_id < b.contact_id ? -1 : 1)));
-  return { truth, messages: [...messages.values()].reduce((n, l) => n + l.length, 0) };
+  const local = dayIn(ZONE);
+  const late = { inside: 0, outside: 0 };
+  for (const [contact, list] of messages)
+    for (const m of list) {
+      if (m.system || local(m.at) === new Date(m.at).toISOString().slice(0, 10)) continue;
+      const owned = truth.some(
+        (a) => a.contact_id === contact && m.at >= a.opened_at && m.at <= (a.closed_at ?? now),
+      );
+      late[owned ? 'inside' : 'outside'] += 1;
+    }
+  return { truth, messages: [...messages.values()].reduce((n, l) => n + l.length, 0), late };
 }
 
 /** The README's three questions, as written there, answer what the oracle says. */
@@ -239,6 +254,9 @@ describe('the service layer', () => {
     expect(t.some((a) => a.messages_from_contact > 0 && a.first_operator_reply_at === null)).toBe(true);
     expect(t.some((a) => a.first_response_seconds !== null)).toBe(true);
     expect(t.some((a) => local(a.opened_at) !== utc(a.opened_at))).toBe(true);
+    // Messages of the small hours (UTC) that count for the day before in São Paulo, inside attendances too.
+    expect(first.late.outside).toBeGreaterThan(0);
+    expect(first.late.inside).toBeGreaterThan(0);
 
     // A day passes: new attendances (some answered first by a transfer notice sent as the operator's), open
     // ones that grow; no bot-only activity outside attendances, which an incremental run leaves to the next
