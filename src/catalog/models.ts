@@ -63,25 +63,24 @@ export async function switchModels(
   // DuckDB names a catalog after its file: a schema of that name cannot be told from it in the views' SQL.
   const [{ d: database } = { d: '' }] = await session.rows(`SELECT current_database() AS d`);
   const clash = models.flatMap((m) => [m.layer, ...m.reads.map((t) => t.layer)]).find((l) => l === database);
-  if (clash && models.length) {
+  if (clash && models.length)
     log?.warn(
       `the service layer is not made: its SQL names the layer "${clash}", which is also the catalog's own name (${String(database)}.duckdb) and DuckDB cannot tell them apart; choose another layer or models_layer, or another catalog file name`,
     );
-    models = [];
-  }
   const rows = await modelRows(session);
   const others = new Map(rows.filter((r) => r.source !== source).map((r) => [keyOf(r), r.source]));
-  const wanted: ModelView[] = [];
-  for (const model of missing.length ? [] : models) {
-    const holder = current.has(keyOf(model)) ? 'a synced table' : others.get(keyOf(model));
-    if (holder) {
-      log?.warn(
-        `${keyOf(model)} is not made: the name is ${holder === 'a synced table' ? holder : `a view of source "${holder}"`}; set models_layer (or table_prefix) so that the names differ`,
-      );
-      continue;
-    }
-    wanted.push(model);
-  }
+  // The models read one another (by name): all of them are made, or none.
+  const held = models.flatMap((m) => {
+    const holder = current.has(keyOf(m)) ? 'a synced table' : others.get(keyOf(m));
+    return holder
+      ? [`${keyOf(m)} (${holder === 'a synced table' ? holder : `a view of source "${holder}"`})`]
+      : [];
+  });
+  if (held.length && !clash && !missing.length)
+    log?.warn(
+      `the service layer is not made: ${held.join(', ')} already; set models_layer (or table_prefix) so that the names differ`,
+    );
+  const wanted = clash || missing.length || held.length ? [] : models;
   const keep = new Set(wanted.map(keyOf));
   for (const old of rows.filter((r) => r.source === source && !keep.has(keyOf(r))))
     await dropModel(session, old);

@@ -7,6 +7,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CatalogStore } from '../../src/catalog/store.js';
 import { silentLogger } from '../../src/log.js';
 import { parseSource } from '../../src/pipeline/source.js';
 import { runPipeline } from '../../src/pipeline/sync.js';
@@ -51,17 +52,17 @@ beforeAll(async () => {
 });
 afterAll(() => sb.close());
 
-const source = (extra: Record<string, unknown> = {}) =>
-  parseSource({
-    name: 'metrics',
-    timezone: ZONE,
-    streams: {
-      ...onlyStreams('contacts', 'messages', 'reports'),
-      messages: { sync: 'incremental' },
-      reports: { sync: 'incremental' },
-    },
-    ...extra,
-  });
+const sourceFile = (extra: Record<string, unknown> = {}) => ({
+  name: 'metrics',
+  timezone: ZONE,
+  streams: {
+    ...onlyStreams('contacts', 'messages', 'reports'),
+    messages: { sync: 'incremental' },
+    reports: { sync: 'incremental' },
+  },
+  ...extra,
+});
+const source = (extra: Record<string, unknown> = {}) => parseSource(sourceFile(extra));
 
 const db = () => join(dir, 'metrics.duckdb');
 const sync = (extra: Record<string, unknown> = {}, full = false) =>
@@ -312,6 +313,43 @@ describe('the service layer', () => {
     expect(check!['wrong']).toBe(0);
     await sync({ models_layer: false });
     expect(await views()).toEqual([]);
+
+    // A source removed takes its views with its tables.
+    await sync();
+    expect(await views()).toEqual([
+      'service.attendances',
+      'service.contacts_activity',
+      'service.conversation_days',
+    ]);
+    await CatalogStore.dropSource(db(), 'metrics');
+    expect(await views()).toEqual([]);
+    expect(await queryCatalog(db(), `SELECT count(*)::INT AS n FROM _conversas.models`)).toEqual([{ n: 0 }]);
+  });
+
+  it("leaves another source's views alone, and says so, when two sources would make the same names", async () => {
+    const shared = join(dir, 'shared.duckdb');
+    const run = (name: string, layer: string, warnings: string[] = []) =>
+      runPipeline({
+        source: parseSource({ ...sourceFile(), name, layer }),
+        db: shared,
+        log: { ...silentLogger, warn: (m: string) => warnings.push(m) },
+        overrides: sandboxOverrides(sb, start, dayOf(sb.world.now)),
+        now: () => new Date(sb.world.now),
+      });
+    await run('first', 'raw');
+    const warnings: string[] = [];
+    await run('second', 'raw_b', warnings);
+    expect(warnings.join('\n')).toContain(
+      'the service layer is not made: service.attendances (a view of source "first"), service.conversation_days (a view of source "first"), service.contacts_activity (a view of source "first") already',
+    );
+    const owners = await queryCatalog(shared, `SELECT DISTINCT source FROM _conversas.models`);
+    expect(owners).toEqual([{ source: 'first' }]);
+    // The first source's views still read its own tables.
+    const [gap] = await queryCatalog(
+      shared,
+      `SELECT (SELECT count(*) FROM service.attendances) - (SELECT count(*) FROM raw.reports) AS gap`,
+    );
+    expect(Number(gap!['gap'])).toBe(0);
   });
 
   it("is not made, saying why, where its layer has the catalog file's own name", async () => {
