@@ -59,6 +59,10 @@ export function loadSource(opts: SourceOptions): Source {
   }
   const path = opts.source ?? (existsSync(DEFAULT_SOURCE) ? DEFAULT_SOURCE : undefined);
   const source = path ? readSource(path) : parseSource({});
+  if (source.sandbox && opts.config.length === 0)
+    throw new ConfigError(
+      `${path ?? 'the source'} was made to try the sandbox and keeps no URL, token or key: run it under conversas serve --sandbox (or conversas ui --sandbox), which gives it the sandbox's, or pass a real account's settings with --config`,
+    );
   if (opts.config.length) Object.assign(source.config, readConfigSources(opts.config));
   if (!path && opts.config.length === 0) {
     throw new ConfigError(

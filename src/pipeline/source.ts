@@ -35,6 +35,8 @@ export interface Source {
   /** Cron: when incremental streams get an additional full pass (besides `full_sync_every_days`). */
   full_sync_schedule?: string;
   retention_days: number;
+  /** Made to try the sandbox: it keeps no URL, token or key (the running sandbox gives them at each run). */
+  sandbox?: boolean;
   /** The layer of the conversation metrics (src/models) made after each sync; false: none. */
   models_layer: string | false;
   streams: Record<string, StreamSettings>;
@@ -156,6 +158,7 @@ export function parseSource(
     models_layer: modelsLayerOf(raw['models_layer']),
     streams,
   };
+  if (raw['sandbox'] === true) source.sandbox = true;
   if (raw['schedule'] !== undefined) source.schedule = checkSchedule(String(raw['schedule']));
   if (raw['timezone'] !== undefined) source.timezone = checkTimeZone(String(raw['timezone']));
   if (raw['full_sync_schedule'] !== undefined)

@@ -1,6 +1,6 @@
 /** `conversas sandbox`: serves the simulator for manual use and says how to reach it. */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -72,5 +72,18 @@ describe('conversas sandbox', () => {
     busy.close();
     expect(res.code).toBe(1);
     expect(res.stderr).toBe(`conversas: port ${port} is in use: pass another --port (0 picks a free one)\n`);
+  });
+
+  it('a source made to try the sandbox, run by hand: one line that says where it runs', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sandbox-source-'));
+    const file = join(dir, 'trial.json');
+    writeFileSync(file, JSON.stringify({ name: 'trial', sandbox: true, config: {}, streams: {} }));
+    for (const command of ['sync', 'plan']) {
+      const res = await runCli(CONVERSAS_BIN, [command, '--source', file, '--db', join(dir, 'c.duckdb')]);
+      expect(res.code, command).not.toBe(0);
+      expect(res.stderr).toBe(
+        `conversas: ${file} was made to try the sandbox and keeps no URL, token or key: run it under conversas serve --sandbox (or conversas ui --sandbox), which gives it the sandbox's, or pass a real account's settings with --config\n`,
+      );
+    }
   });
 });
