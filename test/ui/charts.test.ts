@@ -112,6 +112,12 @@ describe('pictures', () => {
         `${String(r['day'])}: ${value >= 10 ? value.toFixed(0) : value.toFixed(1)} ${hours ? 'h' : 'min'}`,
       );
     }
+    if (process.env['SCREENSHOTS'] === '1') {
+      await page.setViewportSize({ width: 1000, height: 820 });
+      await page.screenshot({
+        path: join(import.meta.dirname, '../../docs/screenshots/conversation-days.png'),
+      });
+    }
   }, 60_000);
 
   it("draws a run's timeline: requests a minute against the budget, and records per stream", async () => {
