@@ -2,7 +2,7 @@
 /** conversas: the pipeline around the tap: sync into a DuckDB catalog, plan, load, schedule, tables, versions, ui, sandbox. */
 import { Command } from 'commander';
 import { formatOption, printJsonLines, printTable } from './output.js';
-import { runCommand, runsCommand, stopCommand } from './runs.js';
+import { borrowServiceBudget, runCommand, runsCommand, stopCommand } from './runs.js';
 import { serveCommand } from './serve.js';
 import { CatalogLoader } from '../catalog/loader.js';
 import { CatalogReader } from '../catalog/reader.js';
@@ -11,6 +11,7 @@ import { InterruptedError, UserError } from '../errors.js';
 import { createLogger, type Logger } from '../log.js';
 import { readSingerInput } from '../singer/reader.js';
 import { API } from '../streams/api.js';
+import type { BudgetSource } from '../tap/budgets.js';
 import { abortOnSignals, guardStdout, reportFailure } from './process.js';
 import { VERSION } from '../version.js';
 import { startDemo, type Demo } from './demo.js';
@@ -39,6 +40,7 @@ async function syncOnce(
   log: Logger,
   demo: Demo | undefined,
   signal: AbortSignal,
+  budget?: BudgetSource,
 ): Promise<PipelineResult> {
   const progress = new ProgressView(process.stderr);
   const started = Date.now();
@@ -51,6 +53,7 @@ async function syncOnce(
       fresh: Boolean(opts.fresh),
       full: Boolean(opts.full),
       ...(demo ? { overrides: demo.overrides } : {}),
+      ...(budget ? { budget } : {}),
       onProgress: (e) => progress.update(e),
       onPlan: (line) => process.stderr.write(`${line}\n`),
     });
@@ -98,9 +101,17 @@ async function main(argv: string[]): Promise<number> {
       const release = abortOnSignals(controller, (s) => new InterruptedError(s));
       const demo = opts.sandbox ? await startDemo({ contacts: Number(opts.contacts) }) : undefined;
       if (demo) process.stderr.write(`${demo.notice}\n`);
+      // Beside a running service, its budget: the API counts the requests of both.
+      const shared = demo ? undefined : await borrowServiceBudget(opts, log);
+      shared?.onLost(() =>
+        controller.abort(
+          new InterruptedError('the end of the service that lent this sync its request budget'),
+        ),
+      );
       try {
-        await syncOnce(source, opts, log, demo, controller.signal);
+        await syncOnce(source, opts, log, demo, controller.signal, shared?.budget);
       } finally {
+        shared?.close();
         release();
         await demo?.sandbox.close();
       }

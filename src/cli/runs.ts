@@ -3,14 +3,37 @@
  * directory (`conversas serve`), `run` and `stop` ask it over the directory's socket; without one, `run` runs the
  * source here, in the foreground, recorded like any other run.
  */
-import { resolve, join } from 'node:path';
+import { basename, dirname, resolve, join } from 'node:path';
 import { Command } from 'commander';
 import { UserError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { askService } from '../runs/control.js';
+import type { ServiceBudget } from '../runs/budget-socket.js';
+import { askService, connectServiceBudget } from '../runs/control.js';
 import { RunStore, totalRows, type RunRecord } from '../runs/records.js';
 import { RunService } from '../runs/service.js';
 import { formatOption, printJsonLines, printTable, type OutputFormat } from './output.js';
+
+/**
+ * The budget of a service running beside a sync started by hand: the service of the catalog's directory, or of
+ * the directory whose `sources/` holds the source file. Undefined when none runs there. When the service goes
+ * away mid-sync, `onLost` is told (the sync stops; a run again resumes it).
+ */
+export async function borrowServiceBudget(
+  o: { db: string; source?: string | undefined },
+  log: Logger,
+): Promise<ServiceBudget | undefined> {
+  const roots = [dirname(resolve(o.db))];
+  if (o.source && basename(dirname(resolve(o.source))) === 'sources')
+    roots.push(dirname(dirname(resolve(o.source))));
+  for (const root of new Set(roots)) {
+    const shared = await connectServiceBudget(root);
+    if (shared) {
+      log.info(`a service runs in ${root}: this sync shares its request budget (one per account)`);
+      return shared;
+    }
+  }
+  return undefined;
+}
 
 const dirOption = [
   '--dir <dir>',

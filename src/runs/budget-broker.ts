@@ -2,7 +2,8 @@
  * Budgets across processes: a service runs each sync in a process of its own, but the API counts requests per
  * account, so the service keeps one limiter per account (tap/budgets.ts) and its runs borrow from it over their
  * IPC channel: a run asks before each request and is told when it may go. Runs of one account thus share its
- * budget; runs of different accounts never wait for each other. The account is sent as tap/account.ts names it
+ * budget; runs of different accounts never wait for each other. A sync started by hand (`conversas sync`) beside
+ * the service borrows the same way over the directory's socket (budget-socket.ts). The account is sent as tap/account.ts names it
  * (the URL and the token's account claim, or a hash): never the token.
  */
 import type { ChildProcess } from 'node:child_process';
@@ -20,15 +21,30 @@ type BudgetMessage =
 const isBudgetMessage = (m: unknown): m is BudgetMessage =>
   typeof m === 'object' && m !== null && (m as { kind?: unknown }).kind === 'budget';
 
-/** The service's side: lends the run in `child` the budget of the account it names, until it exits. */
-export function lendBudgets(child: ChildProcess): void {
+/** A borrower as the service sees it: a run's process, or a sync started by hand on the directory's socket. */
+export interface Borrower {
+  send(message: unknown): void;
+  onMessage(listener: (message: unknown) => void): void;
+  /** Called once when the borrower is gone (its process exited, its connection closed). */
+  onGone(listener: () => void): void;
+}
+
+/** A run's process as a borrower (its IPC channel). */
+export const childBorrower = (child: ChildProcess): Borrower => ({
+  send: (message) => {
+    if (child.connected) child.send(message as BudgetMessage, () => undefined);
+  },
+  onMessage: (listener) => void child.on('message', listener),
+  onGone: (listener) => void child.once('exit', listener),
+});
+
+/** The service's side: lends the borrower the budget of the account it names, until it is gone. */
+export function lendBudgets(borrower: Borrower): void {
   let budget: Budget | undefined;
   // A run that ends leaves no request waiting in a budget another run shares.
   const gone = new AbortController();
-  const send = (message: BudgetMessage): void => {
-    if (child.connected) child.send(message, () => undefined);
-  };
-  child.on('message', (message: unknown) => {
+  const send = (message: BudgetMessage): void => borrower.send(message);
+  borrower.onMessage((message: unknown) => {
     if (!isBudgetMessage(message)) return;
     switch (message.op) {
       case 'hold':
@@ -55,7 +71,7 @@ export function lendBudgets(child: ChildProcess): void {
         break;
     }
   });
-  child.once('exit', () => {
+  borrower.onGone(() => {
     gone.abort(new Error('the run ended'));
     budget?.release();
   });

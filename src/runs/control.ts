@@ -2,11 +2,19 @@
  * How commands reach a running service: a Unix socket in its directory (`<dir>/conversas.sock`, owner-only), so
  * `conversas run`, `stop` and the like need no port and no token: whoever may read the directory's sources may
  * drive its runs, and nobody else. Small JSON over HTTP: `POST /run?source=S[&full=1]`, `POST /stop?source=S`,
- * `GET /service`.
+ * `GET /service`; and `GET /budget` upgraded to a connection that lends budgets (budget-socket.ts).
  */
 import { chmodSync, existsSync, rmSync } from 'node:fs';
 import { createServer, request, type Server } from 'node:http';
+import type { Socket } from 'node:net';
 import { join } from 'node:path';
+import {
+  borrowOverSocket,
+  BUDGET_PATH,
+  BUDGET_PROTOCOL,
+  lendOverSocket,
+  type ServiceBudget,
+} from './budget-socket.js';
 import { UserError } from '../errors.js';
 import { redactor } from '../redact.js';
 import type { RunService } from './service.js';
@@ -59,6 +67,26 @@ export function askService(
   });
 }
 
+/** Borrows the budget of the service running in `root`; undefined when none runs there. */
+export function connectServiceBudget(root: string): Promise<ServiceBudget | undefined> {
+  const socketPath = socketOf(root);
+  if (!existsSync(socketPath)) return Promise.resolve(undefined);
+  return new Promise((resolve) => {
+    const req = request({
+      socketPath,
+      path: BUDGET_PATH,
+      headers: { Connection: 'Upgrade', Upgrade: BUDGET_PROTOCOL },
+      timeout: 10_000,
+    });
+    req.on('upgrade', (_res, socket: Socket, head: Buffer) => resolve(borrowOverSocket(socket, head)));
+    // An older service, a socket nobody listens on: no budget to share.
+    req.on('response', () => resolve(undefined));
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve(undefined));
+    req.end();
+  });
+}
+
 /** Listens on the directory's socket for `service`; refuses when another service already runs there. */
 export async function serveControl(root: string, service: RunService): Promise<{ close(): Promise<void> }> {
   const socketPath = socketOf(root);
@@ -93,6 +121,14 @@ export async function serveControl(root: string, service: RunService): Promise<{
       answer(error instanceof UserError ? 409 : 500, { error: message });
     });
   });
+  // A sync started by hand borrows the service's budget over an upgraded connection (budget-socket.ts).
+  const borrowers = new Set<Socket>();
+  server.on('upgrade', (req, socket: Socket, head: Buffer) => {
+    if (req.url !== BUDGET_PATH) return socket.destroy();
+    borrowers.add(socket);
+    socket.once('close', () => borrowers.delete(socket));
+    lendOverSocket(socket, head);
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(socketPath, () => resolve());
@@ -103,6 +139,7 @@ export async function serveControl(root: string, service: RunService): Promise<{
       new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
+        for (const socket of borrowers) socket.destroy();
         rmSync(socketPath, { force: true });
       }),
   };

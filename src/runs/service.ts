@@ -13,7 +13,7 @@ import { UserError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { SourceDirectory } from '../pipeline/directory.js';
 import type { ProgressEvent } from '../tap/sync.js';
-import { lendBudgets } from './budget-broker.js';
+import { childBorrower, lendBudgets } from './budget-broker.js';
 import { after, earlierLegs, RunStore, type RunRecord, type RunSample, type RunTrigger } from './records.js';
 import type { StartMessage, WorkerMessage } from './worker.js';
 
@@ -108,7 +108,7 @@ export class RunService {
       writeSync(logFd, `${line}\n`);
       emit({ type: 'log', line });
     };
-    lendBudgets(child);
+    lendBudgets(childBorrower(child));
     let outcome: (WorkerMessage & { kind: 'done' }) | undefined;
     let note: string | undefined;
     const progress: Record<string, number> = {};

@@ -9,9 +9,19 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/log.js';
 import { SourceDirectory } from '../../src/pipeline/directory.js';
+import { serveControl } from '../../src/runs/control.js';
 import { RunService, type RunEvent } from '../../src/runs/service.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
-import { DAY, dayOf, expectNoSecrets, queryCatalog, onlyStreams, sandboxOverrides } from '../helpers.js';
+import {
+  CONVERSAS_BIN,
+  DAY,
+  dayOf,
+  expectNoSecrets,
+  queryCatalog,
+  onlyStreams,
+  runCli,
+  sandboxOverrides,
+} from '../helpers.js';
 
 /** Resolves with the first event of the source's run that `match` accepts. */
 const eventOf = <T extends RunEvent>(
@@ -27,6 +37,24 @@ const eventOf = <T extends RunEvent>(
     });
   });
 const isDone = (e: RunEvent): e is Extract<RunEvent, { type: 'done' }> => e.type === 'done';
+
+/**
+ * An account whose API allows 240 requests a minute (burst 10), and a directory with two sources of it at that
+ * budget (contacts and messages; the second's tables prefixed): together they go faster than the API allows
+ * unless they share the budget.
+ */
+async function oneAccountTwoSources(seed: number, contacts: number, names: [string, string]) {
+  const limited = await startSandbox({ world: { seed, contacts }, requestsPerMinute: 240, burst: 10 });
+  const dir = mkdtempSync(join(tmpdir(), 'runs-budget-'));
+  const sources = new SourceDirectory(dir);
+  const config = {
+    ...sandboxOverrides(limited, dayOf(limited.world.now - 30 * DAY), dayOf(limited.world.now - DAY)),
+    requests_per_minute: 240,
+  };
+  sources.save({ name: names[0], config, streams: onlyStreams('contacts', 'messages') });
+  sources.save({ name: names[1], config, table_prefix: 'b_', streams: onlyStreams('contacts', 'messages') });
+  return { limited, dir };
+}
 
 describe('RunService', () => {
   let sb: Sandbox;
@@ -150,25 +178,8 @@ describe('RunService', () => {
   }, 120_000);
 
   it('lends one budget to the runs of one account: two runs in two processes, not one 429', async () => {
-    const limited = await startSandbox({
-      world: { seed: 35, contacts: 20 },
-      requestsPerMinute: 240,
-      burst: 10,
-    });
+    const { limited, dir } = await oneAccountTwoSources(35, 20, ['one', 'two']);
     try {
-      const dir = mkdtempSync(join(tmpdir(), 'runs-budget-'));
-      const sources = new SourceDirectory(dir);
-      const config = {
-        ...sandboxOverrides(limited, dayOf(limited.world.now - 30 * DAY), dayOf(limited.world.now - DAY)),
-        requests_per_minute: 240,
-      };
-      sources.save({ name: 'one', config, streams: onlyStreams('contacts', 'messages') });
-      sources.save({
-        name: 'two',
-        config,
-        table_prefix: 'two_',
-        streams: onlyStreams('contacts', 'messages'),
-      });
       const service = new RunService({ root: dir, db: join(dir, 'conversas.duckdb'), log: silentLogger });
       service.start('one');
       service.start('two');
@@ -177,6 +188,40 @@ describe('RunService', () => {
       expect(limited.counters.total).toBeGreaterThan(40);
       expect(limited.counters.rateLimited).toBe(0);
     } finally {
+      await limited.close();
+    }
+  }, 120_000);
+
+  it('lends its budget to a sync started by hand beside it: together, not one 429', async () => {
+    const { limited, dir } = await oneAccountTwoSources(36, 60, ['scheduled', 'by_hand']);
+    const db = join(dir, 'conversas.duckdb');
+    const service = new RunService({ root: dir, db, log: silentLogger });
+    const control = await serveControl(dir, service);
+    try {
+      // The service's run is reading when the sync by hand starts.
+      service.start('scheduled');
+      const scheduled = service.finished('scheduled');
+      const reading = new Promise<void>((resolve) => {
+        const stop = service.watch('scheduled', (e: RunEvent) => {
+          if (e.type === 'progress' && e.progress.records > 0) {
+            stop();
+            resolve();
+          }
+        });
+      });
+      await reading;
+      const byHand = await runCli(
+        CONVERSAS_BIN,
+        ['sync', '--source', join(dir, 'sources', 'by_hand.json'), '--db', db],
+        { LOG_LEVEL: 'info' },
+      );
+      expect(byHand.code, byHand.stderr).toBe(0);
+      expect(byHand.stderr).toContain(`a service runs in ${dir}: this sync shares its request budget`);
+      expect((await scheduled)?.status).toBe('succeeded');
+      expect(limited.counters.total).toBeGreaterThan(100);
+      expect(limited.counters.rateLimited).toBe(0);
+    } finally {
+      await control.close();
       await limited.close();
     }
   }, 120_000);
