@@ -75,6 +75,33 @@ async function syncOnce(
   }
 }
 
+/**
+ * A sync by hand (or on a single source's schedule): beside a running service it borrows the service's budget
+ * (the API counts the requests of both), and stops, resumable, if that service goes away mid-sync.
+ */
+async function syncSharing(
+  source: Source,
+  opts: SourceOptions,
+  log: Logger,
+  demo: Demo | undefined,
+  signal: AbortSignal,
+): Promise<PipelineResult> {
+  const shared = demo ? undefined : await borrowServiceBudget(opts, log);
+  if (!shared) return syncOnce(source, opts, log, demo, signal);
+  const run = new AbortController();
+  const follow = (): void => run.abort(signal.reason);
+  signal.addEventListener('abort', follow, { once: true });
+  shared.onLost(() =>
+    run.abort(new InterruptedError('the end of the service that lent this sync its request budget')),
+  );
+  try {
+    return await syncOnce(source, opts, log, demo, run.signal, shared.budget);
+  } finally {
+    signal.removeEventListener('abort', follow);
+    shared.close();
+  }
+}
+
 async function main(argv: string[]): Promise<number> {
   // Everything this program writes (catalog, staging, Parquet, source files with tokens) is its owner's only.
   process.umask(0o077);
@@ -101,17 +128,9 @@ async function main(argv: string[]): Promise<number> {
       const release = abortOnSignals(controller, (s) => new InterruptedError(s));
       const demo = opts.sandbox ? await startDemo({ contacts: Number(opts.contacts) }) : undefined;
       if (demo) process.stderr.write(`${demo.notice}\n`);
-      // Beside a running service, its budget: the API counts the requests of both.
-      const shared = demo ? undefined : await borrowServiceBudget(opts, log);
-      shared?.onLost(() =>
-        controller.abort(
-          new InterruptedError('the end of the service that lent this sync its request budget'),
-        ),
-      );
       try {
-        await syncOnce(source, opts, log, demo, controller.signal, shared?.budget);
+        await syncSharing(source, opts, log, demo, controller.signal);
       } finally {
-        shared?.close();
         release();
         await demo?.sandbox.close();
       }
@@ -172,7 +191,7 @@ async function main(argv: string[]): Promise<number> {
   program.addCommand(
     scheduleCommand(
       log,
-      (source, opts, demo, signal) => syncOnce(source, opts, log, demo, signal),
+      (source, opts, demo, signal) => syncSharing(source, opts, log, demo, signal),
       (error) => reportFailure(PROGRAM, error),
     ),
   );
