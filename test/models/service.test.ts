@@ -13,6 +13,7 @@ import { parseSource } from '../../src/pipeline/source.js';
 import { runPipeline } from '../../src/pipeline/sync.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { dayWindow } from '../oracle.js';
+import { catalogAttendances, catalogContacts, catalogDays, keyOf, rounded } from './views.js';
 import { DAY, dayOf, onlyStreams, queryCatalog, sandboxOverrides } from '../helpers.js';
 import {
   dayIn,
@@ -22,7 +23,6 @@ import {
   truthContacts,
   truthMessages,
   type TruthAttendance,
-  type TruthContact,
   type TruthDay,
 } from './metrics-oracle.js';
 
@@ -77,67 +77,6 @@ const sync = (extra: Record<string, unknown> = {}, full = false) =>
 
 /** Report id → protocol, as the world made them. */
 const protocols = new Map<string, string>();
-const ms = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
-
-async function catalogAttendances(): Promise<TruthAttendance[]> {
-  const rows = await queryCatalog(
-    db(),
-    `SELECT id, contact_id, channel, operator, epoch_ms(opened_at) AS o, epoch_ms(closed_at) AS c,
-       messages_from_contact::INT AS mc, messages_from_operators::INT AS mo, messages_from_bot::INT AS mb,
-       epoch_ms(first_contact_message_at) AS fc, epoch_ms(first_operator_reply_at) AS fr, first_response_seconds AS s,
-       duration_seconds AS d
-     FROM service.attendances ORDER BY id`,
-  );
-  return rows.map((r) => {
-    expect(r['d'], `duration of ${String(r['id'])}`).toBe(
-      r['c'] === null ? null : (Number(r['c']) - Number(r['o'])) / 1000,
-    );
-    return {
-      id: String(r['id']),
-      contact_id: (r['contact_id'] as string | null) ?? null,
-      channel: (r['channel'] as string | null) ?? null,
-      operator: (r['operator'] as string | null) ?? null,
-      opened_at: Number(r['o']),
-      closed_at: ms(r['c']),
-      messages_from_contact: Number(r['mc']),
-      messages_from_operators: Number(r['mo']),
-      messages_from_bot: Number(r['mb']),
-      first_contact_message_at: ms(r['fc']),
-      first_operator_reply_at: ms(r['fr']),
-      first_response_seconds: r['s'] === null ? null : Number(r['s']),
-      operatorSystemEventAfterContact: false,
-    };
-  });
-}
-
-async function catalogDays(): Promise<TruthDay[]> {
-  return (
-    await queryCatalog(
-      db(),
-      `SELECT day::VARCHAR AS day, channel, operator, attendances_opened::INT AS ao, attendances_closed::INT AS ac,
-         messages_in::INT AS mi, messages_out::INT AS mo, median_first_response_seconds AS med,
-         p90_first_response_seconds AS p90 FROM service.conversation_days`,
-    )
-  ).map((r) => ({
-    day: String(r['day']),
-    channel: (r['channel'] as string | null) ?? null,
-    operator: (r['operator'] as string | null) ?? null,
-    attendances_opened: Number(r['ao']),
-    attendances_closed: Number(r['ac']),
-    messages_in: Number(r['mi']),
-    messages_out: Number(r['mo']),
-    median_first_response_seconds: r['med'] === null ? null : Number(r['med']),
-    p90_first_response_seconds: r['p90'] === null ? null : Number(r['p90']),
-  }));
-}
-
-const keyOf = (d: TruthDay) => JSON.stringify([d.day, d.channel, d.operator]);
-const rounded = (d: TruthDay) => ({
-  ...d,
-  median_first_response_seconds: d.median_first_response_seconds?.toFixed(3) ?? null,
-  p90_first_response_seconds: d.p90_first_response_seconds?.toFixed(3) ?? null,
-});
-
 /** Compares every row of both views with the oracle; returns the oracle's attendances for coverage checks. */
 async function expectViewsMatchTruth(): Promise<{
   truth: TruthAttendance[];
@@ -156,34 +95,19 @@ async function expectViewsMatchTruth(): Promise<{
   for (const r of reports) protocols.set(String(r['id']), String(r['protocol']));
 
   const strip = ({ operatorSystemEventAfterContact: _, ...a }: TruthAttendance) => a;
-  const seen = await catalogAttendances();
+  const seen = await catalogAttendances(db());
   expect(seen.map(strip)).toEqual([...truth].sort((a, b) => (a.id < b.id ? -1 : 1)).map(strip));
 
   const days = truthDays(truth, messages, ZONE, now);
   const byKey = (list: TruthDay[]) => new Map(list.map((d) => [keyOf(d), rounded(d)]));
-  const got = byKey(await catalogDays());
+  const got = byKey(await catalogDays(db()));
   const want = byKey(days);
   expect([...got.keys()].sort()).toEqual([...want.keys()].sort());
   for (const [key, row] of want) expect(got.get(key), key).toEqual(row);
 
-  const contacts = await queryCatalog(
-    db(),
-    `SELECT contact_id, epoch_ms(first_message_at) AS f, epoch_ms(last_message_at) AS l,
-       messages_from_contact::INT AS mc, messages_from_operators::INT AS mo, messages_from_bot::INT AS mb,
-       attendances::INT AS a, last_operator FROM service.contacts_activity ORDER BY contact_id`,
+  expect(await catalogContacts(db())).toEqual(
+    truthContacts(truth, messages).sort((a, b) => (a.contact_id < b.contact_id ? -1 : 1)),
   );
-  expect(
-    contacts.map((r): TruthContact => ({
-      contact_id: String(r['contact_id']),
-      first_message_at: ms(r['f']),
-      last_message_at: ms(r['l']),
-      messages_from_contact: Number(r['mc']),
-      messages_from_operators: Number(r['mo']),
-      messages_from_bot: Number(r['mb']),
-      attendances: Number(r['a']),
-      last_operator: (r['last_operator'] as string | null) ?? null,
-    })),
-  ).toEqual(truthContacts(truth, messages).sort((a, b) => (a.contact_id < b.contact_id ? -1 : 1)));
   const local = dayIn(ZONE);
   const late = { inside: 0, outside: 0 };
   for (const [contact, list] of messages)
