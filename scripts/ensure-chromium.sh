@@ -4,11 +4,5 @@
 set -euo pipefail
 browser="${CHROMIUM_PATH:-/usr/bin/chromium}"
 [ -x "$browser" ] && exit 0
-if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-  echo "installing Debian's chromium for the web app's tests…" >&2
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get install -y -qq chromium >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
-  exit 0
-fi
-echo "the web app's tests need Chromium at $browser: sudo apt-get install chromium (or set CHROMIUM_PATH)" >&2
-exit 1
+exec "$(dirname "$0")/apt-install.sh" chromium "the web app's tests" \
+  "the web app's tests need Chromium at $browser: sudo apt-get install chromium (or set CHROMIUM_PATH)"

@@ -5,11 +5,5 @@
 set -euo pipefail
 bindir="${PG_BINDIR:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)}"
 [ -n "$bindir" ] && [ -x "$bindir/initdb" ] && exit 0
-if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-  echo "installing Debian's postgresql for the warehouse test…" >&2
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get install -y -qq postgresql >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq postgresql >/dev/null; }
-  exit 0
-fi
-echo "the warehouse test needs PostgreSQL's server: sudo apt-get install postgresql (or set PG_BINDIR)" >&2
-exit 1
+exec "$(dirname "$0")/apt-install.sh" postgresql "the warehouse test" \
+  "the warehouse test needs PostgreSQL's server: sudo apt-get install postgresql (or set PG_BINDIR)"
