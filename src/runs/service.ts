@@ -56,6 +56,8 @@ export class RunService {
   private readonly active = new Map<string, Active>();
   /** The events of each source's latest ended run in this service, for a page that opens after it ended. */
   private readonly ended = new Map<string, RunEvent[]>();
+  /** Told of each run as it starts (a Sources page open in a tab follows the runs it did not start). */
+  private readonly startWatchers = new Set<(source: string) => void>();
 
   constructor(private readonly o: RunServiceOptions) {
     this.records = new RunStore(o.root);
@@ -146,6 +148,7 @@ export class RunService {
       for (const line of data.toString().split('\n')) if (line.trim()) writeLine(line.trimEnd());
     });
     this.active.set(source, active);
+    for (const watcher of this.startWatchers) watcher(source);
     active.settled = new Promise<RunRecord>((resolve) => {
       child.once('close', (code, signal) => {
         closeSync(logFd);
@@ -206,6 +209,12 @@ export class RunService {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /** Tells `watcher` the source of each run the service starts from now on, until the returned function is called. */
+  onStart(watcher: (source: string) => void): () => void {
+    this.startWatchers.add(watcher);
+    return () => this.startWatchers.delete(watcher);
   }
 
   /** Resolves once the source's current run has ended (at once when none runs). */

@@ -237,6 +237,27 @@ export async function startUi(o: UiOptions): Promise<Ui> {
       stop();
     }),
   );
+  // Every run the service starts (schedule, another tab, the command line): an open Sources page follows it.
+  app.get('/api/events', (c) =>
+    streamSSE(c, async (stream) => {
+      const queue: string[] = [];
+      let wake: (() => void) | undefined;
+      const stop = runs.onStart((source) => {
+        queue.push(JSON.stringify({ type: 'started', source }));
+        wake?.();
+      });
+      stream.onAbort(() => {
+        stop();
+        wake?.();
+      });
+      await stream.writeSSE({ data: JSON.stringify({ type: 'ready' }) });
+      while (!stream.aborted) {
+        while (queue.length) await stream.writeSSE({ data: queue.shift()! });
+        await new Promise<void>((resolve) => (wake = resolve));
+      }
+      stop();
+    }),
+  );
   // No request body the app needs is near 1 MB: a bigger one is refused before it is read whole.
   app.use(
     '/api/*',

@@ -183,10 +183,17 @@ describe('conversas ui', () => {
     await page.click('table.catalog a:text-is("rd_contacts")');
     expect(await page.locator('table.rows tbody tr').count()).toBe(CONTACTS);
 
-    // A second run; the first version stays, previewable.
+    // A second run, started in another tab: this one, open on the Sources page, follows it without a reload.
     await page.goto(ui.url);
-    await page.click('[data-action=run][data-name=principal]');
+    await page.waitForSelector('body[data-live]');
+    const other = await context.newPage();
+    await other.goto(ui.url);
+    await other.click('[data-action=run][data-name=principal]');
     await page.waitForSelector('[data-progress-for=principal][data-done=ok]');
+    expect(await textOf(page, '[data-progress-for=principal] .progress')).toMatch(/contacts: \d+ records/);
+    await other.waitForSelector('[data-progress-for=principal][data-done=ok]');
+    await other.close();
+    // The first version stays, previewable.
     await page.goto(`${ui.url}catalog/raw/rd_contacts`);
     const versions = await page.locator('table.versions tbody tr').allInnerTexts();
     expect(versions).toHaveLength(2);

@@ -251,11 +251,19 @@ if (wizard) {
 // ---- sources: run now, schedule, delete -----------------------------------------------------------
 function watch(name) {
   const row = $(`[data-progress-for="${name}"]`);
+  // Followed already (this tab started it, or heard of it first): one follower per run.
+  if (!row || 'watching' in row.dataset) return;
   row.hidden = false;
   row.dataset.watching = '';
+  $(`[data-action=run][data-name="${name}"]`).disabled = true;
   $(`[data-action=stop][data-name="${name}"]`).hidden = false;
   const progress = $('.progress', row);
   const summary = $('.summary', row);
+  // A new run: what the last one showed goes.
+  progress.replaceChildren();
+  summary.replaceChildren();
+  row.classList.remove('ok', 'warned', 'failed');
+  delete row.dataset.done;
   const streams = new Map();
   let warnings = 0;
   const source = new EventSource(`/api/sources/${encodeURIComponent(name)}/events`);
@@ -284,6 +292,7 @@ function watch(name) {
       );
     } else if (event.type === 'done') {
       source.close();
+      delete row.dataset.watching;
       // The server sends the run's line as the Sources page shows it.
       const last = $(`[data-source="${name}"] .last`);
       const line = document.createElement('span');
@@ -384,6 +393,15 @@ document.addEventListener('click', async (e) => {
 // A run going on when the page opens (another tab started it, or the page was reloaded): follow it.
 for (const row of document.querySelectorAll('[data-progress-for][data-running]'))
   watch(row.dataset.progressFor);
+// A run that starts while the page is open (its schedule, another tab, the command line): follow it too.
+if ($('[data-progress-for]')) {
+  const runs = new EventSource('/api/events');
+  runs.onmessage = (message) => {
+    const event = JSON.parse(message.data);
+    if (event.type === 'ready') document.body.dataset.live = '';
+    if (event.type === 'started') watch(event.source);
+  };
+}
 
 // Ctrl+Enter (⌘+Enter) in the SQL box runs it.
 document.addEventListener('keydown', (e) => {
