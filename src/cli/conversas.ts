@@ -118,7 +118,9 @@ async function main(argv: string[]): Promise<number> {
   withSourceOptions(
     program
       .command('sync')
-      .description('run the tap and load the result into the catalog (resumes an interrupted sync)'),
+      .description(
+        "run the tap and load the result into the catalog, then remake the source's metrics views (resumes an interrupted sync; beside a running conversas serve, shares its request budget)",
+      ),
   )
     .option('--fresh', 'ignore the saved STATE: no resume, and incremental streams start with a full pass')
     .option('--full', "a full pass of the incremental streams now (the seed's additional full sync)")
