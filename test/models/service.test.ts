@@ -78,13 +78,16 @@ const sync = (extra: Record<string, unknown> = {}, full = false) =>
 /** Report id → protocol, as the world made them. */
 const protocols = new Map<string, string>();
 /** Compares every row of both views with the oracle; returns the oracle's attendances for coverage checks. */
-async function expectViewsMatchTruth(): Promise<{
+async function expectViewsMatchTruth(
+  file = db(),
+  zone = ZONE,
+): Promise<{
   truth: TruthAttendance[];
   messages: number;
   /** Messages whose day in the source's time zone is not their UTC day, in an attendance or not. */
   late: { inside: number; outside: number };
 }> {
-  const ids = new Set((await queryCatalog(db(), `SELECT id FROM raw.reports`)).map((r) => String(r['id'])));
+  const ids = new Set((await queryCatalog(file, `SELECT id FROM raw.reports`)).map((r) => String(r['id'])));
   const reports = sb.world.reports().filter((r) => ids.has(String(r['id'])));
   // The catalog holds the world's reports of the window and nothing else.
   expect(reports.length).toBe(ids.size);
@@ -95,20 +98,20 @@ async function expectViewsMatchTruth(): Promise<{
   for (const r of reports) protocols.set(String(r['id']), String(r['protocol']));
 
   const strip = ({ operatorSystemEventAfterContact: _, ...a }: TruthAttendance) => a;
-  const seen = await catalogAttendances(db());
+  const seen = await catalogAttendances(file);
   expect(seen.map(strip)).toEqual([...truth].sort((a, b) => (a.id < b.id ? -1 : 1)).map(strip));
 
-  const days = truthDays(truth, messages, ZONE, now);
+  const days = truthDays(truth, messages, zone, now);
   const byKey = (list: TruthDay[]) => new Map(list.map((d) => [keyOf(d), rounded(d)]));
-  const got = byKey(await catalogDays(db()));
+  const got = byKey(await catalogDays(file));
   const want = byKey(days);
   expect([...got.keys()].sort()).toEqual([...want.keys()].sort());
   for (const [key, row] of want) expect(got.get(key), key).toEqual(row);
 
-  expect(await catalogContacts(db())).toEqual(
+  expect(await catalogContacts(file)).toEqual(
     truthContacts(truth, messages).sort((a, b) => (a.contact_id < b.contact_id ? -1 : 1)),
   );
-  const local = dayIn(ZONE);
+  const local = dayIn(zone);
   const late = { inside: 0, outside: 0 };
   for (const [contact, list] of messages)
     for (const m of list) {
@@ -248,6 +251,25 @@ describe('the service layer', () => {
     await CatalogStore.dropSource(db(), 'metrics');
     expect(await views()).toEqual([]);
     expect(await queryCatalog(db(), `SELECT count(*)::INT AS n FROM _conversas.models`)).toEqual([{ n: 0 }]);
+  });
+
+  it('counts days in a zone with daylight saving time, across the night its clocks went back', async () => {
+    const zone = 'America/New_York';
+    const offset = (at: number) =>
+      new Intl.DateTimeFormat('en-US', { timeZone: zone, timeZoneName: 'shortOffset' })
+        .formatToParts(at)
+        .find((p) => p.type === 'timeZoneName')!.value;
+    // The window holds both offsets (in 2026 the clocks went back on November 1).
+    expect(offset(Date.parse(`${start}T12:00:00Z`))).not.toBe(offset(sb.world.now));
+    const file = join(dir, 'new-york.duckdb');
+    await runPipeline({
+      source: source({ timezone: zone }),
+      db: file,
+      log: silentLogger,
+      overrides: sandboxOverrides(sb, start, dayOf(sb.world.now)),
+      now: () => new Date(sb.world.now),
+    });
+    await expectViewsMatchTruth(file, zone);
   });
 
   it("leaves another source's views alone, and says so, when two sources would make the same names", async () => {
