@@ -38,6 +38,11 @@ export interface SessionOptions {
   waitMs?: number;
   /** Told how long the catalog was held, open to closed (for the bench). */
   onHeld?: (ms: number) => void;
+  /**
+   * Work that follows the committed `work` in a transaction of its own, before the read file is published:
+   * if it fails, it is rolled back and said (a warning), and what `work` did stands.
+   */
+  after?: { what: string; work: (session: CatalogSession) => Promise<void> };
 }
 
 /** The view of a kept version: its Parquet files. */
@@ -120,6 +125,18 @@ async function session<T>(
     } catch (error) {
       await db.run('ROLLBACK').catch(() => undefined);
       throw error;
+    }
+    if (o.after) {
+      await db.run('BEGIN TRANSACTION');
+      try {
+        await o.after.work(session);
+        await db.run('COMMIT');
+      } catch (error) {
+        await db.run('ROLLBACK').catch(() => undefined);
+        o.log?.warn(
+          `${o.after.what} failed, and was left as it was: ${(error as Error).message.split('\n')[0]}`,
+        );
+      }
     }
     await publish(session);
     return result;

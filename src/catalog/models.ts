@@ -1,7 +1,8 @@
 /**
- * The service layer in the catalog: a source's model views (src/models) are made again inside the
- * transaction that switches its tables, so readers of the read file see the new tables and the views over
- * them together, and never wait. `_conversas.models` says which source each view belongs to.
+ * The service layer in the catalog: a source's model views (src/models) are made again right after the
+ * transaction that switches its tables, in a transaction of their own (a view that fails never holds back the
+ * data), before the read file is published: readers see the new tables and the views over them together, and
+ * never wait. `_conversas.models` says which source each view belongs to.
  */
 import { UserError } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -39,7 +40,7 @@ export async function checkModelOwner(
 }
 
 /**
- * Makes the source's views of the service layer (after its tables switched, in the same transaction) and
+ * Makes the source's views of the service layer (after its tables switched) and
  * drops those it no longer wants (`models_layer` changed or turned off). Views whose tables are not all in
  * the catalog yet wait for a sync that brings them; a name another source holds is left alone. Returns the
  * views made.

@@ -14,6 +14,7 @@ import {
   VERSIONS_SCHEMA,
   qualified,
   withCatalogFile,
+  type CatalogSession,
   type SessionOptions,
 } from './catalog-file.js';
 import { quoteString as sqlString, readJsonColumns, type Column } from './columns.js';
@@ -327,14 +328,24 @@ export class CatalogStore {
       this.layout,
       async (catalog) => {
         const gone = await switchVersions(catalog, source, built, retentionDays, this.now());
-        // The service layer over the tables just switched ([] drops the source's; undefined leaves it be).
-        if (models) this.madeModels = await switchModels(catalog, source, models, this.now(), this.o.log);
         if (saved) await saveStateIn(catalog.db, saved, this.now());
         await pausePoint('switch:in-transaction');
         return gone;
       },
       {
         ...this.sessionOptions,
+        // The service layer over the tables just switched ([] drops the source's; undefined leaves it be), in
+        // a transaction of its own: a view that cannot be made never holds back the data.
+        ...(models
+          ? {
+              after: {
+                what: 'making the service layer',
+                work: async (catalog: CatalogSession) => {
+                  this.madeModels = await switchModels(catalog, source, models, this.now(), this.o.log);
+                },
+              },
+            }
+          : {}),
         onHeld: (ms) => {
           this.o.catalog?.onHeld?.(ms);
           this.o.log?.info(
