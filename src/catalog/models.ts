@@ -8,7 +8,7 @@ import { UserError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { META, qualified, type CatalogSession } from './catalog-file.js';
 import { quoteIdent } from './columns.js';
-import type { ModelView, TableTarget } from './types.js';
+import { SANDBOX_SOURCE, type ModelView, type TableTarget } from './types.js';
 
 interface ModelRow {
   layer: string;
@@ -32,7 +32,9 @@ export async function checkModelOwner(
   target: TableTarget,
   source: string,
 ): Promise<void> {
-  const taken = (await modelRows(session)).find((m) => keyOf(m) === keyOf(target) && m.source !== source);
+  const taken = (await modelRows(session)).find(
+    (m) => keyOf(m) === keyOf(target) && m.source !== source && m.source !== SANDBOX_SOURCE,
+  );
   if (taken)
     throw new UserError(
       `${keyOf(target)} is a view of source "${taken.source}"'s service layer; source "${source}" will not overwrite it: choose another --layer or --prefix`,
@@ -69,7 +71,10 @@ export async function switchModels(
       `the service layer is not made: its SQL names the layer "${clash}", which is also the catalog's own name (${String(database)}.duckdb) and DuckDB cannot tell them apart; choose another layer or models_layer, or another catalog file name`,
     );
   const rows = await modelRows(session);
-  const others = new Map(rows.filter((r) => r.source !== source).map((r) => [keyOf(r), r.source]));
+  // The demo's views (conversas sync --sandbox) give way to a real source's, never the reverse.
+  const others = new Map(
+    rows.filter((r) => r.source !== source && r.source !== SANDBOX_SOURCE).map((r) => [keyOf(r), r.source]),
+  );
   // The models read one another (by name): all of them are made, or none.
   const held = models.flatMap((m) => {
     const holder = current.has(keyOf(m)) ? 'a synced table' : others.get(keyOf(m));

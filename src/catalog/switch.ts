@@ -19,10 +19,9 @@ import {
 import { EXTRA_COLUMN, quoteIdent, quoteString, SEQUENCE_COLUMN } from './columns.js';
 import { privateDir, versionDir, type CatalogLayout } from './layout.js';
 import { checkModelOwner, dropModelsOf } from './models.js';
-import type { TableTarget, VersionMode } from './types.js';
+import { SANDBOX_SOURCE, type TableTarget, type VersionMode } from './types.js';
 
-/** The demo's source (`conversas sync --sandbox`): its tables may be taken over by a real source, never the reverse. */
-export const SANDBOX_SOURCE = 'sandbox';
+export { SANDBOX_SOURCE };
 
 export const physicalName = (t: TableTarget, version: number): string => `${t.layer}__${t.name}__v${version}`;
 

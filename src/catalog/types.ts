@@ -1,4 +1,7 @@
 /** What the catalog holds and reports: where a stream lands, its tables and their versions. */
+
+/** The demo's source (`conversas sync --sandbox`): its tables and views may be taken over by a real source, never the reverse. */
+export const SANDBOX_SOURCE = 'sandbox';
 export interface TableTarget {
   stream: string;
   layer: string;

@@ -288,14 +288,34 @@ describe('the service layer', () => {
     expect(warnings.join('\n')).toContain(
       'the service layer is not made: service.attendances (a view of source "first"), service.conversation_days (a view of source "first"), service.contacts_activity (a view of source "first") already',
     );
-    const owners = await queryCatalog(shared, `SELECT DISTINCT source FROM _conversas.models`);
-    expect(owners).toEqual([{ source: 'first' }]);
+    const owners = () => queryCatalog(shared, `SELECT DISTINCT source FROM _conversas.models`);
+    expect(await owners()).toEqual([{ source: 'first' }]);
     // The first source's views still read its own tables.
     const [gap] = await queryCatalog(
       shared,
       `SELECT (SELECT count(*) FROM service.attendances) - (SELECT count(*) FROM raw.reports) AS gap`,
     );
     expect(Number(gap!['gap'])).toBe(0);
+
+    // The demo's views (conversas sync --sandbox) give way to a real source's, and never take a real one's.
+    const demo = join(dir, 'demo.duckdb');
+    const into = (name: string, layer: string, warnings: string[] = []) =>
+      runPipeline({
+        source: parseSource({ ...sourceFile(), name, layer }),
+        db: demo,
+        log: { ...silentLogger, warn: (m: string) => warnings.push(m) },
+        overrides: sandboxOverrides(sb, start, dayOf(sb.world.now)),
+        now: () => new Date(sb.world.now),
+      });
+    await into('sandbox', 'raw_demo');
+    const taking: string[] = [];
+    await into('real', 'raw', taking);
+    expect(taking.filter((w) => /service layer/.test(w))).toEqual([]);
+    const demoOwners = await queryCatalog(demo, `SELECT DISTINCT source FROM _conversas.models`);
+    expect(demoOwners).toEqual([{ source: 'real' }]);
+    const giving: string[] = [];
+    await into('sandbox', 'raw_demo', giving);
+    expect(giving.join('\n')).toContain('a view of source "real"');
   });
 
   it("is not made, saying why, where its layer has the catalog file's own name", async () => {
