@@ -65,15 +65,17 @@ const sourceFile = (extra: Record<string, unknown> = {}) => ({
 const source = (extra: Record<string, unknown> = {}) => parseSource(sourceFile(extra));
 
 const db = () => join(dir, 'metrics.duckdb');
-const sync = (extra: Record<string, unknown> = {}, full = false) =>
+/** A sync of the source file with `extra` over it into `file`, its warnings kept in `warnings`. */
+const syncAs = (file: string, extra: Record<string, unknown>, warnings: string[] = [], full = false) =>
   runPipeline({
     source: source(extra),
-    db: db(),
-    log: silentLogger,
+    db: file,
+    log: { ...silentLogger, warn: (m: string) => void warnings.push(m) },
     overrides: sandboxOverrides(sb, start, dayOf(sb.world.now)),
     now: () => new Date(sb.world.now),
     full,
   });
+const sync = (extra: Record<string, unknown> = {}, full = false) => syncAs(db(), extra, [], full);
 
 /** Report id → protocol, as the world made them. */
 const protocols = new Map<string, string>();
@@ -262,26 +264,14 @@ describe('the service layer', () => {
     // The window holds both offsets (in 2026 the clocks went back on November 1).
     expect(offset(Date.parse(`${start}T12:00:00Z`))).not.toBe(offset(sb.world.now));
     const file = join(dir, 'new-york.duckdb');
-    await runPipeline({
-      source: source({ timezone: zone }),
-      db: file,
-      log: silentLogger,
-      overrides: sandboxOverrides(sb, start, dayOf(sb.world.now)),
-      now: () => new Date(sb.world.now),
-    });
+    await syncAs(file, { timezone: zone });
     await expectViewsMatchTruth(file, zone);
   });
 
   it("leaves another source's views alone, and says so, when two sources would make the same names", async () => {
     const shared = join(dir, 'shared.duckdb');
     const run = (name: string, layer: string, warnings: string[] = []) =>
-      runPipeline({
-        source: parseSource({ ...sourceFile(), name, layer }),
-        db: shared,
-        log: { ...silentLogger, warn: (m: string) => warnings.push(m) },
-        overrides: sandboxOverrides(sb, start, dayOf(sb.world.now)),
-        now: () => new Date(sb.world.now),
-      });
+      syncAs(shared, { name, layer }, warnings);
     await run('first', 'raw');
     const warnings: string[] = [];
     await run('second', 'raw_b', warnings);
@@ -300,13 +290,7 @@ describe('the service layer', () => {
     // The demo's views (conversas sync --sandbox) give way to a real source's, and never take a real one's.
     const demo = join(dir, 'demo.duckdb');
     const into = (name: string, layer: string, warnings: string[] = []) =>
-      runPipeline({
-        source: parseSource({ ...sourceFile(), name, layer }),
-        db: demo,
-        log: { ...silentLogger, warn: (m: string) => warnings.push(m) },
-        overrides: sandboxOverrides(sb, start, dayOf(sb.world.now)),
-        now: () => new Date(sb.world.now),
-      });
+      syncAs(demo, { name, layer }, warnings);
     await into('sandbox', 'raw_demo');
     const taking: string[] = [];
     await into('real', 'raw', taking);
@@ -321,13 +305,7 @@ describe('the service layer', () => {
   it("is not made, saying why, where its layer has the catalog file's own name", async () => {
     const warnings: string[] = [];
     const clashing = join(dir, 'service.duckdb');
-    await runPipeline({
-      source: source(),
-      db: clashing,
-      log: { ...silentLogger, warn: (m: string) => warnings.push(m) },
-      overrides: sandboxOverrides(sb, start, dayOf(sb.world.now)),
-      now: () => new Date(sb.world.now),
-    });
+    await syncAs(clashing, {}, warnings);
     expect(warnings.join('\n')).toContain(
       'the service layer is not made: its SQL names the layer "service", which is also the catalog\'s own name (service.duckdb)',
     );
