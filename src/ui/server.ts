@@ -12,7 +12,6 @@ import { fileURLToPath } from 'node:url';
 import { serve, type ServerType } from '@hono/node-server';
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import { streamSSE } from 'hono/streaming';
 import type { RawConfig } from '../config.js';
 import { UserError } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -25,7 +24,7 @@ import { inAppWords } from './words.js';
 import { sourcesPage } from './sources-page.js';
 import { wizardPage } from './wizard-page.js';
 import type { RunService } from '../runs/service.js';
-import { progressLine, runLine } from './runs.js';
+import { runEvents } from './events.js';
 import { runsPage } from './runs-page.js';
 import { modelPage } from './service-page.js';
 import { guard } from './security.js';
@@ -198,66 +197,8 @@ export async function startUi(o: UiOptions): Promise<Ui> {
     return typeof page === 'string' ? c.html(errorPage('Not found', page), 404) : c.html(page);
   });
 
-  app.get('/api/sources/:name/events', (c) =>
-    streamSSE(c, async (stream) => {
-      const queue: string[] = [];
-      let wake: (() => void) | undefined;
-      let done = false;
-      const stop = runs.watch(c.req.param('name'), (event) => {
-        // The page gets the run's line as the Sources page shows it, not the record to format again.
-        queue.push(
-          JSON.stringify(
-            event.type === 'done'
-              ? {
-                  type: 'done',
-                  ok: event.run.status === 'succeeded',
-                  status: event.run.status,
-                  summary: event.summary,
-                  line: runLine(event.run),
-                  error: inAppWords(event.run.error ?? event.run.note ?? ''),
-                }
-              : event.type === 'progress'
-                ? { ...event, line: progressLine(event.progress) }
-                : event,
-          ),
-        );
-        if (event.type === 'done') done = true;
-        wake?.();
-      });
-      stream.onAbort(() => {
-        done = true;
-        stop();
-        wake?.();
-      });
-      for (;;) {
-        while (queue.length) await stream.writeSSE({ data: queue.shift()! });
-        if (done || stream.aborted) break;
-        await new Promise<void>((resolve) => (wake = resolve));
-      }
-      stop();
-    }),
-  );
-  // Every run the service starts (schedule, another tab, the command line): an open Sources page follows it.
-  app.get('/api/events', (c) =>
-    streamSSE(c, async (stream) => {
-      const queue: string[] = [];
-      let wake: (() => void) | undefined;
-      const stop = runs.onStart((source) => {
-        queue.push(JSON.stringify({ type: 'started', source }));
-        wake?.();
-      });
-      stream.onAbort(() => {
-        stop();
-        wake?.();
-      });
-      await stream.writeSSE({ data: JSON.stringify({ type: 'ready' }) });
-      while (!stream.aborted) {
-        while (queue.length) await stream.writeSSE({ data: queue.shift()! });
-        await new Promise<void>((resolve) => (wake = resolve));
-      }
-      stop();
-    }),
-  );
+  // Every run of the service, as an open Sources page follows it (events.ts).
+  app.get('/api/events', runEvents(runs));
   // No request body the app needs is near 1 MB: a bigger one is refused before it is read whole.
   app.use(
     '/api/*',

@@ -249,6 +249,8 @@ if (wizard) {
 }
 
 // ---- sources: run now, schedule, delete -----------------------------------------------------------
+/** Source name → what to do with each event of its run (one stream carries every run: see /api/events). */
+const followers = new Map();
 function watch(name) {
   const row = $(`[data-progress-for="${name}"]`);
   // Followed already (this tab started it, or heard of it first): one follower per run.
@@ -266,9 +268,7 @@ function watch(name) {
   delete row.dataset.done;
   const streams = new Map();
   let warnings = 0;
-  const source = new EventSource(`/api/sources/${encodeURIComponent(name)}/events`);
-  source.onmessage = (message) => {
-    const event = JSON.parse(message.data);
+  followers.set(name, (event) => {
     if (event.type === 'progress') {
       const p = event.progress;
       let line = streams.get(p.stream);
@@ -291,7 +291,7 @@ function watch(name) {
         }),
       );
     } else if (event.type === 'done') {
-      source.close();
+      followers.delete(name);
       delete row.dataset.watching;
       // The server sends the run's line as the Sources page shows it.
       const last = $(`[data-source="${name}"] .last`);
@@ -316,7 +316,7 @@ function watch(name) {
       row.classList.add(event.ok ? (warnings ? 'warned' : 'ok') : 'failed');
       row.dataset.done = event.ok ? 'ok' : event.status;
     }
-  };
+  });
 }
 document.addEventListener('click', async (e) => {
   const { action, name } = e.target.dataset ?? {};
@@ -390,16 +390,18 @@ document.addEventListener('click', async (e) => {
   }
 });
 
-// A run going on when the page opens (another tab started it, or the page was reloaded): follow it.
-for (const row of document.querySelectorAll('[data-progress-for][data-running]'))
-  watch(row.dataset.progressFor);
-// A run that starts while the page is open (its schedule, another tab, the command line): follow it too.
+// Every run of the service on one stream: a run going on when the page opens (another tab started it, or the
+// page was reloaded; the stream replays it, to its end if it ended meanwhile) and each run that starts while
+// it is open (its schedule, another tab, the command line).
 if ($('[data-progress-for]')) {
-  const runs = new EventSource('/api/events');
+  const running = $$('[data-progress-for][data-running]').map((row) => row.dataset.progressFor);
+  for (const name of running) watch(name);
+  const runs = new EventSource(`/api/events?follow=${encodeURIComponent(running.join(','))}`);
   runs.onmessage = (message) => {
     const event = JSON.parse(message.data);
-    if (event.type === 'ready') document.body.dataset.live = '';
-    if (event.type === 'started') watch(event.source);
+    if (event.type === 'ready') return void (document.body.dataset.live = '');
+    if (!followers.has(event.source)) watch(event.source);
+    if (event.type !== 'started') followers.get(event.source)?.(event);
   };
 }
 
