@@ -27,10 +27,10 @@ describe('many runs at once', () => {
     const dir = mkdtempSync(join(tmpdir(), 'ui-many-'));
     const db = join(dir, 'conversas.duckdb');
     const sources = new SourceDirectory(dir);
-    // One account at 90 requests a minute, shared: seven runs of ~7 requests last about half a minute together.
+    // One account at 150 requests a minute, shared: seven runs of ~7 requests last about 20 s together.
     const config = {
       ...sandboxOverrides(sb, dayOf(sb.world.now - 30 * DAY), dayOf(sb.world.now - DAY)),
-      requests_per_minute: 90,
+      requests_per_minute: 150,
     };
     for (const name of NAMES)
       sources.save({ name, config, table_prefix: `${name}_`, streams: onlyStreams('contacts', 'messages') });
