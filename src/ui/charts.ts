@@ -19,6 +19,32 @@ const legend = (name: string, i: number): Html =>
     ${name}</span
   > `;
 
+/** Where a picture per day draws (stackedBars, line-chart.ts's dailyLine): its size and margins. */
+export function dayPlot(height: number, days: number) {
+  const [width, left, bottom, top] = [720, 48, 36, 12];
+  const plot = height - bottom - top;
+  return { width, height, left, bottom, top, plot, step: (width - left - 8) / Math.max(1, days) };
+}
+type DayPlot = ReturnType<typeof dayPlot>;
+
+/** A picture's base line and its scale: its top value and 0. */
+export const dayScale = (g: DayPlot, max: string): Html =>
+  html`<line
+      x1="${g.left}"
+      y1="${g.top + g.plot}"
+      x2="${g.width - 4}"
+      y2="${g.top + g.plot}"
+      stroke="#99a3ad"
+    />
+    <text x="${g.left - 6}" y="${g.top + 8}" text-anchor="end" font-size="11">${max}</text>
+    <text x="${g.left - 6}" y="${g.top + g.plot}" text-anchor="end" font-size="11">0</text>`;
+
+/** A day's label (month-day) under the plot, centred on x. */
+export const dayLabel = (g: DayPlot, x: number, day: string): Html =>
+  html`<text x="${x.toFixed(1)}" y="${g.height - g.bottom + 14}" text-anchor="middle" font-size="10"
+    >${day.slice(5)}</text
+  >`;
+
 /** Rows per day and category: one bar a day, stacked by category, with a legend and a sparse day axis. */
 export function stackedBars(o: {
   title: string;
@@ -29,9 +55,8 @@ export function stackedBars(o: {
   const count = new Map(o.rows.map((r) => [`${r.day}|${r.category}`, r.count]));
   const totals = days.map((d) => categories.reduce((n, c) => n + (count.get(`${d}|${c}`) ?? 0), 0));
   const max = Math.max(1, ...totals);
-  const [width, height, left, bottom, top] = [720, 220, 48, 36, 12];
-  const plot = height - bottom - top;
-  const step = (width - left - 8) / Math.max(1, days.length);
+  const g = dayPlot(220, days.length);
+  const { width, height, left, top, plot, step } = g;
   const bar = Math.max(1, step * 0.8);
   const every = Math.max(1, Math.ceil(days.length / 8));
   const total = totals.reduce((a, b) => a + b, 0);
@@ -42,9 +67,7 @@ export function stackedBars(o: {
     <svg viewBox="0 0 ${width} ${height}" role="img" aria-labelledby="chart-title chart-desc">
       <title id="chart-title">${o.title}</title>
       <desc id="chart-desc">${description}</desc>
-      <line x1="${left}" y1="${top + plot}" x2="${width - 4}" y2="${top + plot}" stroke="#99a3ad" />
-      <text x="${left - 6}" y="${top + 8}" text-anchor="end" font-size="11">${max}</text>
-      <text x="${left - 6}" y="${top + plot}" text-anchor="end" font-size="11">0</text>
+      ${dayScale(g, String(max))}
       ${days.map((day, i) => {
         let y = top + plot;
         const x = left + i * step + (step - bar) / 2;
@@ -64,17 +87,7 @@ export function stackedBars(o: {
                 >`
               : '';
           })}
-          ${
-            i % every === 0
-              ? html`<text
-                  x="${(x + bar / 2).toFixed(1)}"
-                  y="${height - bottom + 14}"
-                  text-anchor="middle"
-                  font-size="10"
-                  >${day.slice(5)}</text
-                >`
-              : ''
-          }
+          ${i % every === 0 ? dayLabel(g, x + bar / 2, day) : ''}
         </g>`;
       })}
     </svg>

@@ -1,8 +1,10 @@
 /**
  * A value per day as a line (the median first response of each day), drawn on the server as SVG like the
- * other pictures (charts.ts): a title and a description a screen reader reads, a point per day with its value.
+ * other pictures (charts.ts, whose frame and day labels it shares): a title and a description a screen reader
+ * reads, a point per day with its value.
  */
 import { html } from 'hono/html';
+import { dayLabel, dayPlot, dayScale } from './charts.js';
 import type { Html } from './layout.js';
 
 export function dailyLine(o: {
@@ -16,10 +18,9 @@ export function dailyLine(o: {
   const points = [...o.points].sort((a, b) => a.day.localeCompare(b.day));
   const days = [...new Set([...(o.days ?? []), ...points.map((p) => p.day)])].sort();
   const index = new Map(days.map((d, i) => [d, i]));
-  const [width, height, left, bottom, top] = [720, 200, 48, 36, 12];
-  const plot = height - bottom - top;
+  const g = dayPlot(200, days.length);
+  const { width, height, left, top, plot, step } = g;
   const max = Math.max(1, ...points.map((p) => p.value));
-  const step = (width - left - 8) / Math.max(1, days.length);
   const every = Math.max(1, Math.ceil(points.length / 8));
   const xy = points.map((p) => ({
     ...p,
@@ -35,9 +36,7 @@ export function dailyLine(o: {
     <svg viewBox="0 0 ${width} ${height}" role="img" aria-labelledby="line-title line-desc">
       <title id="line-title">${o.title}</title>
       <desc id="line-desc">${description}</desc>
-      <line x1="${left}" y1="${top + plot}" x2="${width - 4}" y2="${top + plot}" stroke="#99a3ad" />
-      <text x="${left - 6}" y="${top + 8}" text-anchor="end" font-size="11">${shown(max)}</text>
-      <text x="${left - 6}" y="${top + plot}" text-anchor="end" font-size="11">0</text>
+      ${dayScale(g, shown(max))}
       <polyline
         fill="none"
         stroke="#0b6aa2"
@@ -50,17 +49,7 @@ export function dailyLine(o: {
             <circle cx="${p.x.toFixed(1)}" cy="${p.y.toFixed(1)}" r="3" fill="#0b6aa2"
               ><title>${p.day}: ${shown(p.value)} ${o.unit}</title></circle
             >
-            ${
-              i % every === 0
-                ? html`<text
-                    x="${p.x.toFixed(1)}"
-                    y="${height - bottom + 14}"
-                    text-anchor="middle"
-                    font-size="10"
-                    >${p.day.slice(5)}</text
-                  >`
-                : ''
-            }
+            ${i % every === 0 ? dayLabel(g, p.x, p.day) : ''}
           </g>`,
       )}
     </svg>
