@@ -18,9 +18,21 @@ export type ModelName = (typeof MODELS)[number];
 /** The layer the models land in unless a source says otherwise (`models_layer`). */
 export const DEFAULT_MODELS_LAYER = 'service';
 
-// From src/models or dist/models alike: the SQL files stay in src (tsc copies no .sql).
-const sqlOf = (model: ModelName): string =>
-  readFileSync(new URL(`../../src/models/${model}.sql`, import.meta.url), 'utf8');
+// From src/models or dist/models alike: the SQL files stay in src (tsc copies no .sql). Read once a process:
+// every sync, save check and page that names the models asks again.
+const texts = new Map<ModelName, string>();
+function sqlOf(model: ModelName): string {
+  let text = texts.get(model);
+  if (text === undefined) {
+    text = readFileSync(new URL(`../../src/models/${model}.sql`, import.meta.url), 'utf8');
+    texts.set(model, text);
+  }
+  return text;
+}
+
+/** Each model's view name for a source whose names start with `prefix` (its folder + table_prefix). */
+export const modelNames = (prefix: string): Record<ModelName, string> =>
+  Object.fromEntries(MODELS.map((m) => [m, `${prefix}${m}`])) as Record<ModelName, string>;
 
 /** What a model's rows mean, in words: its SQL file's opening comment (placeholders left out). */
 export function aboutModel(model: string): string | undefined {
@@ -49,7 +61,7 @@ export interface ModelsInput {
 
 /** The views of the service layer for one source, in the order they are to be made. */
 export function modelViews(o: ModelsInput): ModelView[] {
-  const names = Object.fromEntries(MODELS.map((m) => [m, `${o.prefix}${m}`])) as Record<ModelName, string>;
+  const names = modelNames(o.prefix);
   const fill: Record<string, string> = {
     reports: qualified(o.tables.reports),
     messages: qualified(o.tables.messages),

@@ -7,7 +7,7 @@ import type { RawConfig } from '../config.js';
 import type { SourceDirectory } from '../pipeline/directory.js';
 import { checkTimeZone, machineTimeZone } from '../pipeline/source.js';
 import { checkTrigger, cronOf, type TriggerChoice } from '../pipeline/trigger.js';
-import { MODEL_STREAMS, MODELS } from '../models/index.js';
+import { MODEL_STREAMS, modelNames } from '../models/index.js';
 import { STREAMS } from '../streams/index.js';
 
 export interface FormOptions {
@@ -126,7 +126,9 @@ function metricsLine(layer: unknown, start: string, streams: Record<string, { se
   if (layer === false) return 'none';
   if (!MODEL_STREAMS.every((s) => streams[s]?.selected))
     return `none (they need ${MODEL_STREAMS.join(' and ')})`;
-  return `views ${MODELS.map((m) => `${String(layer)}.${start}${m}`).join(', ')}`;
+  return `views ${Object.values(modelNames(start))
+    .map((name) => `${String(layer)}.${name}`)
+    .join(', ')}`;
 }
 
 /** What the last step shows before saving: everything chosen, in words. */

@@ -158,8 +158,9 @@ export async function startUi(o: UiOptions): Promise<Ui> {
     if (!catalogExists(layoutOf(o.db)))
       return c.html(errorPage('Not found', 'There is no catalog yet: run a source first.'), 404);
     const page = await withCatalog(o.db, async (store) => {
-      const model = (await store.models()).find((m) => m.layer === layer && m.name === table);
-      if (model) return modelPage(store, model);
+      const models = await store.models();
+      const model = models.find((m) => m.layer === layer && m.name === table);
+      if (model) return modelPage(store, model, models);
       const versions = (await store.versions(`${layer}.${table}`)).filter((v) => v.status !== 'pending');
       const version = c.req.query('version');
       const shown =

@@ -14,14 +14,15 @@ import { dailyLine } from './line-chart.js';
 
 const name = (layer: string, table: string): string => `${quoteIdent(layer)}.${quoteIdent(table)}`;
 
-export async function modelPage(store: CatalogReader, model: ModelInfo): Promise<Html> {
+/** The page of `model`, one of the catalog's `models` (the views it may draw from). */
+export async function modelPage(store: CatalogReader, model: ModelInfo, models: ModelInfo[]): Promise<Html> {
   const view = name(model.layer, model.name);
   const columns = (await store.query(`DESCRIBE SELECT * FROM ${view}`)).map((r): Column => ({
     name: String(r['column_name']),
     type: String(r['column_type']),
   }));
   const rows = await store.query(`SELECT * FROM ${view} LIMIT 100`);
-  const chart = model.model === 'conversation_days' ? await dailyPictures(store, model) : undefined;
+  const chart = model.model === 'conversation_days' ? await dailyPictures(store, model, models) : undefined;
   return tablePage({
     layer: model.layer,
     table: model.name,
@@ -38,14 +39,12 @@ export async function modelPage(store: CatalogReader, model: ModelInfo): Promise
  * The day's counts from the view itself; the day's median from the attendances (a median of the per-channel
  * medians would not be the day's median).
  */
-async function dailyPictures(store: CatalogReader, model: ModelInfo): Promise<Html> {
+async function dailyPictures(store: CatalogReader, model: ModelInfo, models: ModelInfo[]): Promise<Html> {
   const opened = await store.query(
     `SELECT day::VARCHAR AS day, coalesce(channel, '(none)') AS category, sum(attendances_opened)::INT AS n
      FROM ${name(model.layer, model.name)} GROUP BY ALL HAVING n > 0 ORDER BY 1`,
   );
-  const attendances = (await store.models()).find(
-    (m) => m.source === model.source && m.model === 'attendances',
-  );
+  const attendances = models.find((m) => m.source === model.source && m.model === 'attendances');
   const medians = attendances
     ? await store.query(
         `SELECT timezone(${quoteString(model.time_zone)}, opened_at)::DATE::VARCHAR AS day,
